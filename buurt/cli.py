@@ -1,0 +1,144 @@
+"""The `buurt` command: set up, serve and look after a node from a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from buurt import FEATURES, config, create_app, db, scheduler
+
+logger = logging.getLogger(__name__)
+
+
+def _make_app() -> Any:
+    """Build the app for a CLI verb, saying plainly which setting is wrong."""
+    try:
+        return create_app()
+    except config.SettingsError as error:
+        raise click.ClickException(str(error))
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app,
+             add_default_commands=False, add_version_option=False,
+             load_dotenv=False)
+def main() -> None:
+    """Run and look after a buurt node (or the municipality's hub)."""
+
+
+def get_engine() -> Any:
+    """Return the current app's engine; for commands inside an app context."""
+    return db.get_engine(current_app)
+
+
+def require_schema() -> None:
+    """Stop with a clear message when `buurt init` has not been run."""
+    if db.current_revision(get_engine()) is None:
+        raise click.ClickException(
+            "this instance has no database yet: run `buurt init` first "
+            f"(instance folder: {current_app.instance_path})"
+        )
+
+
+@main.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the instance folder, the database and a first invite."""
+    from buurt.accounts import service as accounts
+    from buurt.inventory import service as inventory
+
+    settings = current_app.config["BUURT"]
+    engine = get_engine()
+    db.upgrade(engine)
+
+    with db.session_scope(engine, write=True) as session:
+        inventory.ensure_neighbourhood(session, settings)
+        invite = None
+        if accounts.count_coordinators(session) == 0:
+            open_invites = [i for i in accounts.list_invites(session)
+                            if i.role == "coordinator"]
+            invite = (open_invites[0] if open_invites else
+                      accounts.create_invite(session, role="coordinator",
+                                             note="first coordinator",
+                                             valid_days=None))
+        code = invite.code if invite else None
+
+    click.echo(f"Instance folder: {settings.instance}")
+    click.echo(f"Database:        {_safe_url(settings.database_url)}")
+    if code:
+        click.echo(f"First coordinator invite code: {code}")
+    click.echo("Next: `buurt serve`, open the node in a browser, choose "
+               "'Join' and enter the invite code.")
+
+
+def _safe_url(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the node with waitress, and run its scheduler."""
+    import waitress
+
+    require_schema()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.config["BUURT"]
+    if settings.scheduler == "on":
+        scheduler.start(app)
+
+    click.echo(f"Serving buurt on http://{host}:{port} "
+               f"(links and QR codes use {settings.base_url})")
+    waitress.serve(app, host=host, port=port, threads=threads,
+                   ident="buurt")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade_command(revision: str) -> None:
+    """Apply the migrations up to a revision."""
+    db.upgrade(get_engine(), revision)
+    click.echo(f"Database at revision {db.current_revision(get_engine())}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision_command(message: str) -> None:
+    """Write a new migration from the difference between models and schema."""
+    from alembic import command
+    from alembic.config import Config
+
+    config_ = Config()
+    config_.set_main_option("script_location", str(db.migrations_path()))
+    config_.set_main_option(
+        "sqlalchemy.url", current_app.config["BUURT"].database_url
+    )
+    command.revision(config_, message=message, autogenerate=True)
+
+
+def cli() -> None:
+    """Run the `buurt` command with logging set up once."""
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for feature in FEATURES:
+        feature.init_cli(main)
+    main()
