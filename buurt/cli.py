@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -81,6 +82,20 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+@main.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo neighbourhood Vogelbuurt; safe to run twice."""
+    from buurt import demo
+
+    require_schema()
+    settings = current_app.config["BUURT"]
+    with db.session_scope(get_engine(), write=True) as session:
+        result = demo.load_demo(session, settings)
+    for line in demo.describe(result, settings):
+        click.echo(line)
+
+
 @main.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
@@ -108,7 +123,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 @with_appcontext
 def db_upgrade_command(revision: str) -> None:
     """Apply the migrations up to a revision."""
@@ -132,6 +147,53 @@ def db_revision_command(message: str) -> None:
     command.revision(config_, message=message, autogenerate=True)
 
 
+@main.command("backup")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the copy here (say, a USB stick) "
+              "instead of the instance's backups folder.")
+@with_appcontext
+def backup_command(out: Path | None) -> None:
+    """Copy the node's database to a file, while the node keeps serving."""
+    from buurt import backup
+
+    require_schema()
+    try:
+        path = backup.create_backup(current_app.config["BUURT"], out)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Backup written to {path}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False,
+                                        path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the node's database with a backup; stop `buurt serve` first."""
+    from buurt import backup
+
+    settings = current_app.config["BUURT"]
+    release = scheduler.acquire_lock(settings)
+    if release is None:
+        raise click.ClickException(
+            "the node is running (its scheduler holds the instance's "
+            "lock): stop `buurt serve` first, then restore")
+    try:
+        if not yes:
+            click.confirm(f"Replace the database of {settings.instance} "
+                          f"with {path}?", abort=True)
+        safety = backup.restore_backup(settings, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error))
+    finally:
+        release()
+
+    db.upgrade(get_engine())
+    click.echo(f"Restored {path}; the database before it is kept in "
+               f"{safety}")
+
+
 def cli() -> None:
     """Run the `buurt` command with logging set up once."""
     logging.basicConfig(
@@ -139,6 +201,8 @@ def cli() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # fpdf2's font subsetting logs every glyph table at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     for feature in FEATURES:
         feature.init_cli(main)
     main()

@@ -37,9 +37,19 @@ class Settings:
     summary_url: str = ""
     summary_public_key: str = ""
     summary_max_bytes: int = 262_144
+    summary_timeout: float = 10.0
+    summary_sync_hours: float = 4.0
     hub_url: str = ""
     ntfy_url: str = ""
     scheduler: str = "on"
+    # Local wall-clock times ("HH:MM") of the daily housekeeping jobs.
+    backup_at: str = "03:15"
+    maintenance_check_at: str = "09:00"
+    backups_kept: int = 7
+    scheduler_reconcile_seconds: int = 60
+    # For tests and rehearsals only: the instant (ISO, with offset) the
+    # scheduler's clock starts at; empty means the real clock.
+    scheduler_clock: str = ""
     tls_cert: str = ""
     tls_key: str = ""
     secret_key: str = ""

@@ -136,7 +136,7 @@ def migrations_path() -> Path:
     return Path(str(resources.files("buurt.migrations")))
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema to `revision` through the Alembic migrations."""
     from alembic import command
     from alembic.config import Config
@@ -150,11 +150,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """Return the schema revision the database is at, or None when empty."""
+    """Return the schema revision(s) the database is at, or None when empty."""
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,9 +7,12 @@ BUURT_TEST_STRICT=1 (set by .ci/run), where a missing tool fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
 import shutil
+import signal
 import socket
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -52,6 +55,21 @@ def require_executable(name: str, path: str | None = None) -> str:
     return str(found)
 
 
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Fail with TimeoutError, instead of hanging, past `seconds`."""
+    def expire(_signum: int, _frame: Any) -> None:
+        raise TimeoutError(f"gave up after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def free_port() -> int:
     """Return a free TCP port on the loopback interface."""
     with socket.socket() as sock:
@@ -78,6 +96,25 @@ def make_app(instance: Path, **overrides: Any) -> Flask:
         inventory.ensure_neighbourhood(session, app.config["BUURT"],
                                        name="Lindenlaan")
     return app
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Return the URL of a fresh, empty PostgreSQL database, dropped after."""
+    import psycopg
+
+    admin = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+    name = f"buurt_test_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        require_tool("PostgreSQL at 127.0.0.1:5432", False, str(error))
+        raise
+    with connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

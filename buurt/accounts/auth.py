@@ -11,9 +11,12 @@ import functools
 import hashlib
 from typing import Any, Callable, TypeVar, cast
 
-from flask import (Blueprint, Flask, Response, abort, g, make_response,
+from flask import (Blueprint, Flask, Response, abort, current_app, g,
+                   make_response,
                    request, session as flask_session)
 from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +30,16 @@ from buurt.web import ApiError, csrf
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
 
 login_manager = LoginManager()
+
+
+def _client_key() -> str:
+    """Count attempts per node and per phone address."""
+    return f"{current_app.instance_path}|{get_remote_address()}"
+
+
+# PINs are short, so guessing is slowed down per address.
+limiter = Limiter(_client_key, storage_uri="memory://", headers_enabled=True)
+LOGIN_LIMIT = "10 per minute"
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -58,6 +71,7 @@ class SessionMember:
 def init_app(app: Flask) -> None:
     """Set up member sessions and bearer tokens."""
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = ""
 

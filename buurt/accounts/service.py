@@ -202,6 +202,7 @@ def _hash_token(token: str) -> str:
 
 def create_token(session: Session, member: Member, label: str = "") -> str:
     """Create an API bearer token for a member; return it once, in clear."""
+    assert member.id is not None, "flush the member before giving a token"
     token = "bt_" + secrets.token_urlsafe(32)
     session.add(ApiToken(member_id=member.id, token_hash=_hash_token(token),
                          label=label[:80]))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from buurt.accounts import service
-from buurt.accounts.auth import SessionMember, me
+from buurt.accounts.auth import LOGIN_LIMIT, SessionMember, limiter, me
 from buurt.db import get_session
 from buurt.i18n import LOCALES
 
@@ -38,6 +38,7 @@ def account_message(code: str) -> str:
 
 
 @bp.route("/join", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def join() -> Any:
     """Join the node with an invite code."""
     form = request.form
@@ -66,6 +67,7 @@ def join() -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login() -> Any:
     """Log in with a name and PIN."""
     if request.method == "GET":

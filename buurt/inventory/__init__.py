@@ -8,10 +8,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the inventory pages and API."""
-    from buurt.inventory import views
+    from buurt.inventory import api, import_views, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(import_views.bp)
 
 
 def init_cli(cli: click.Group) -> None:
-    """Add the inventory's commands (none yet)."""
+    """Add `buurt import`."""
+    from buurt.inventory.commands import import_command
+
+    cli.add_command(import_command)

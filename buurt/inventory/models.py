@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Column, UniqueConstraint
@@ -100,6 +101,13 @@ class Resource(SQLModel, table=True):
     notes: str = Field(default="", max_length=500)
     # The words this came from in the spreadsheet, to merge re-imports.
     source_text: str = Field(default="", max_length=200)
+    # The unguessable base32 code in the item's QR label address, /r/<token>.
+    label_token: str = Field(
+        default_factory=lambda: "".join(
+            secrets.choice("abcdefghijklmnopqrstuvwxyz234567")
+            for _ in range(10)),
+        max_length=16, unique=True, index=True,
+    )
     created_at: datetime = Field(
         default_factory=_created, sa_column=Column(UTCDateTime, nullable=False)
     )

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Flask, render_template
-
-from buurt.accounts.auth import coordinator_required
-
-bp = Blueprint("readiness", __name__)
-
-
-@bp.get("/readiness")
-@coordinator_required
-def page() -> str:
-    """Show the street's readiness."""
-    return render_template("inventory/home.html")
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register the readiness page and API."""
-    app.register_blueprint(bp)
+    from buurt.readiness import api, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
 
 
 def init_cli(cli: click.Group) -> None:
-    """Add `buurt readiness` (none yet)."""
+    """Add `buurt readiness`."""
+    from buurt.readiness.commands import readiness_command
+
+    cli.add_command(readiness_command)
