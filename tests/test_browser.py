@@ -133,3 +133,52 @@ def test_resident_pages_load_nothing_from_the_internet(
 
     assert requested
     assert all(url.startswith(live_node) for url in requested), requested
+
+
+def test_status_report_made_offline_is_sent_once_on_the_next_visit(
+    app: Flask, live_node: str, browser: Any
+) -> None:
+    """A report tapped without Wi-Fi waits on the phone, then counts once."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from buurt.db import utcnow
+    from buurt.events import service as events
+    from buurt.events.models import StatusReport
+
+    code = make_invite(app, "Lindenlaan 44")
+    with app.app_context(), db.session_scope(db.get_engine(app),
+                                             write=True) as session:
+        drill = events.create_drill(
+            session, app.config["BUURT"], scenario="power",
+            title="Een dag zonder stroom",
+            starts_at=utcnow() - timedelta(minutes=10),
+            ends_at=utcnow() + timedelta(hours=2))[0]
+        drill_id = drill.id
+
+    context = browser.new_context(viewport=PHONE, locale="nl-NL")
+    page = context.new_page()
+    page.goto(f"{live_node}/join?code={code}")
+    page.fill("input[name=display_name]", "Çelik")
+    page.fill("input[name=username]", "celik")
+    page.fill("input[name=pin]", "135790")
+    page.click("form.stack button")
+    page.wait_for_url(f"{live_node}/household")
+    page.goto(f"{live_node}/drills/{drill_id}/board")
+
+    context.set_offline(True)
+    page.click("form[data-queue] button[value=ok]")
+    page.wait_for_selector("[data-queue-status]:not([hidden])")
+    assert page.evaluate("JSON.parse(localStorage['buurt-queue']).length") == 1
+
+    context.set_offline(False)
+    page.goto(f"{live_node}/drills/{drill_id}/board")
+    page.wait_for_function("JSON.parse(localStorage['buurt-queue']).length"
+                           " === 0")
+    page.goto(f"{live_node}/drills/{drill_id}/board")
+
+    with app.app_context(), db.session_scope(db.get_engine(app)) as session:
+        reports = session.exec(select(StatusReport).where(
+            StatusReport.drill_id == drill_id)).all()
+    assert [report.status for report in reports] == ["ok"]
