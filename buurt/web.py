@@ -14,7 +14,8 @@ import re
 from typing import Any, Callable, TypeVar
 
 from apispec import APISpec
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import (Flask, Response, current_app, jsonify, make_response,
+                   render_template, request)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from pydantic import BaseModel, ValidationError
@@ -50,6 +51,18 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def wants_json() -> bool:
     """Tell whether this request should be answered in JSON."""
     return request.path.startswith(API_PREFIX) or request.path == "/healthz"
+
+
+def show_again(endpoint: str, status: int = 400, **values: Any) -> Response:
+    """Answer a refused form with the page it came from, and a 4xx.
+
+    Flash the message first: the page shows it, and the phone is told with
+    a 4xx status that nothing was stored.
+    """
+    view = current_app.view_functions[endpoint]
+    response = make_response(view(**values))
+    response.status_code = status
+    return response
 
 
 def read_json(model: type[ModelT]) -> ModelT:

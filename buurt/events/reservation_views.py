@@ -13,6 +13,7 @@ from flask import (Blueprint, abort, flash, redirect, render_template,
 from flask_babel import gettext as _
 
 from buurt import db
+from buurt.web import show_again
 from buurt.accounts.auth import me, member_required
 from buurt.events import reservations
 from buurt.events.messages import event_message
@@ -139,7 +140,7 @@ def cancel(reservation_id: int) -> Any:
     except EventError as error:
         session.rollback()
         flash(event_message(error), "error")
-        return redirect(url_for("reservations.mine"), 303)
+        return show_again("reservations.mine")
 
     session.commit()
     flash(_("The reservation is cancelled."), "success")

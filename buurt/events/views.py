@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from buurt import db
+from buurt.web import show_again
 from buurt.accounts import service as accounts
 from buurt.accounts.auth import coordinator_required, me, member_required
 from buurt.config import Settings
@@ -261,7 +262,7 @@ def rsvp(drill_id: int) -> Any:
     except EventError as error:
         session.rollback()
         flash(event_message(error), "error")
-        return redirect(url_for("events.show", drill_id=drill_id)), 303
+        return show_again("events.show", drill_id=drill_id)
 
     session.commit()
     flash(_("Thank you, your answer is saved."), "success")
@@ -330,7 +331,7 @@ def report(drill_id: int) -> Any:
     except EventError as error:
         session.rollback()
         flash(event_message(error), "error")
-        return redirect(url_for("events.board", drill_id=drill_id)), 303
+        return show_again("events.board", drill_id=drill_id)
 
     session.commit()
     flash(_("Thank you, your report is on the board."), "success")

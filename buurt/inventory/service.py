@@ -61,6 +61,38 @@ def ensure_neighbourhood(session: Session, settings: Settings,
     return neighbourhood
 
 
+NEIGHBOURHOOD_FIELDS = {"name": 120, "meeting_point": 200,
+                       "support_point": 200, "news_source": 200}
+
+
+def update_neighbourhood(session: Session, **values: str) -> Neighbourhood:
+    """Change the street's name, meeting point, support point, news source.
+
+    Raises InventoryError: unknown_field, name_required, too_long, or
+    neighbourhood_missing before `buurt init`.
+    """
+    neighbourhood = get_neighbourhood(session)
+    if neighbourhood is None:
+        raise InventoryError("neighbourhood_missing")
+
+    cleaned = {}
+    for field, value in values.items():
+        if field not in NEIGHBOURHOOD_FIELDS:
+            raise InventoryError("unknown_field")
+        value = " ".join(value.split())
+        if len(value) > NEIGHBOURHOOD_FIELDS[field]:
+            raise InventoryError("too_long")
+        cleaned[field] = value
+    if "name" in cleaned and not cleaned["name"]:
+        raise InventoryError("neighbourhood_name_required")
+
+    for field, value in cleaned.items():
+        setattr(neighbourhood, field, value)
+    session.add(neighbourhood)
+    session.flush()
+    return neighbourhood
+
+
 # Households ------------------------------------------------------------------
 
 def address_key(address: str) -> str:

@@ -24,6 +24,7 @@ from buurt.inventory import catalogue, service
 from buurt.inventory.models import (AGREEMENT_KINDS, AVAILABILITIES,
                                     CONSENT_KINDS, NEED_KINDS)
 from buurt.inventory.service import InventoryError
+from buurt.web import show_again
 
 bp = Blueprint("inventory", __name__)
 MAX_INVITE_DAYS = 365
@@ -61,6 +62,9 @@ ROLE_LABELS = {"resident": _l("resident"), "coordinator": _l("coordinator")}
 def error_message(code: str) -> str:
     """Return the translated sentence for an InventoryError code."""
     messages = {
+        "neighbourhood_missing": _("Run `buurt init` first."),
+        "neighbourhood_name_required": _("Give the street or neighbourhood "
+                                         "a name."),
         "household_not_found": _("This household does not exist (any "
                                  "more)."),
         "address_taken": _("There is already a household at this address. "
@@ -169,7 +173,7 @@ def _refuse(error: InventoryError, target: str, **values: Any) -> Any:
     """Roll back, say what went wrong, and go back to the form."""
     get_session().rollback()
     flash(error_message(error.code), "error")
-    return redirect(url_for(target, **values))
+    return show_again(target, **values)
 
 
 # Resident pages --------------------------------------------------------------
@@ -392,6 +396,31 @@ def coordinator() -> Any:
     """Show every household with its people, needs and what it shares."""
     cards = service.list_inventory(get_session())
     return render_template("inventory/coordinator.html", cards=cards)
+
+
+@bp.route("/inventory/neighbourhood", methods=["GET", "POST"])
+@coordinator_required
+def neighbourhood() -> Any:
+    """Show and change where the street meets and where help is."""
+    session = get_session()
+    if request.method == "POST":
+        try:
+            service.update_neighbourhood(session, **{
+                field: request.form.get(field, "")
+                for field in service.NEIGHBOURHOOD_FIELDS})
+        except InventoryError as error:
+            session.rollback()
+            flash(error_message(error.code), "error")
+            return render_template(
+                "inventory/neighbourhood.html",
+                neighbourhood=request.form), 400
+
+        session.commit()
+        flash(_("Saved. The paper plan shows it from now on."), "success")
+        return redirect(url_for("inventory.neighbourhood"), 303)
+
+    return render_template("inventory/neighbourhood.html",
+                           neighbourhood=service.get_neighbourhood(session))
 
 
 @bp.post("/inventory/households")
