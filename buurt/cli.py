@@ -9,11 +9,17 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from buurt import FEATURES, config, create_app, db, scheduler
+from buurt import (FEATURES, config, create_app, db, scheduler,
+                   settle_for_serving)
 
 logger = logging.getLogger(__name__)
+
+
+# Verbs that work before `buurt init`, or that make the instance themselves.
+SETUP_VERBS = frozenset({"init", "db", "publish", "restore"})
 
 
 def _make_app() -> Any:
@@ -22,13 +28,29 @@ def _make_app() -> Any:
         return create_app()
     except config.SettingsError as error:
         raise click.ClickException(str(error))
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise click.ClickException(
+            f"setting database_url (BUURT_DATABASE_URL) is not a database "
+            f"address buurt can use: {error}")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot use the instance folder (BUURT_INSTANCE): {error}")
 
 
 @click.group(cls=FlaskGroup, create_app=_make_app,
              add_default_commands=False, add_version_option=False,
              load_dotenv=False)
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Run and look after a buurt node (or the municipality's hub)."""
+    if ctx.resilient_parsing or ctx.invoked_subcommand in SETUP_VERBS:
+        return
+    if any(arg in ("--help", "-h") for arg in sys.argv[1:]):
+        return
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        require_schema()
 
 
 def get_engine() -> Any:
@@ -37,12 +59,25 @@ def get_engine() -> Any:
 
 
 def require_schema() -> None:
-    """Stop with a clear message when `buurt init` has not been run."""
-    if db.current_revision(get_engine()) is None:
+    """Stop with a clear message when the database is missing or empty."""
+    engine = get_engine()
+    missing = click.ClickException(
+        "this instance has no database yet: run `buurt init` first "
+        f"(instance folder: {current_app.instance_path})")
+    path = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and path and \
+            not Path(path).exists():
+        # Checked before connecting, which would leave an empty file.
+        raise missing
+
+    try:
+        revision = db.current_revision(engine)
+    except OperationalError as error:
         raise click.ClickException(
-            "this instance has no database yet: run `buurt init` first "
-            f"(instance folder: {current_app.instance_path})"
-        )
+            f"cannot reach the database ({_safe_url(str(engine.url))}): "
+            f"{error.orig}")
+    if revision is None:
+        raise missing
 
 
 @main.command("init")
@@ -88,7 +123,6 @@ def demo_command() -> None:
     """Load the demo neighbourhood Vogelbuurt; safe to run twice."""
     from buurt import demo
 
-    require_schema()
     settings = current_app.config["BUURT"]
     with db.session_scope(get_engine(), write=True) as session:
         result = demo.load_demo(session, settings)
@@ -98,23 +132,37 @@ def demo_command() -> None:
 
 @main.command("serve")
 @click.option("--host", default="0.0.0.0", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True,
+              type=click.IntRange(1, 65535))
 @click.option("--threads", default=4, show_default=True, type=int)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the node with waitress, and run its scheduler."""
     import waitress
 
-    require_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app.config["BUURT"]
+    revision = db.current_revision(db.get_engine(app))
+    if revision != db.SCHEMA_HEAD:
+        raise click.ClickException(
+            f"the database is at schema revision {revision}; this buurt "
+            f"needs {db.SCHEMA_HEAD}: run `buurt db upgrade` first")
     if settings.scheduler == "on":
         scheduler.start(app)
 
+    try:
+        server = waitress.create_server(app, host=host, port=port,
+                                        threads=threads, ident="buurt")
+    except OSError as error:
+        scheduler.stop(app)
+        raise click.ClickException(
+            f"cannot serve on {host}:{port}: {error.strerror}; is another "
+            "buurt already running? Choose another --port.")
+
     click.echo(f"Serving buurt on http://{host}:{port} "
                f"(links and QR codes use {settings.base_url})")
-    waitress.serve(app, host=host, port=port, threads=threads,
-                   ident="buurt")
+    settle_for_serving()
+    server.run()
 
 
 @main.group("db")
@@ -156,7 +204,6 @@ def backup_command(out: Path | None) -> None:
     """Copy the node's database to a file, while the node keeps serving."""
     from buurt import backup
 
-    require_schema()
     try:
         path = backup.create_backup(current_app.config["BUURT"], out)
     except backup.BackupError as error:

@@ -13,6 +13,7 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +32,9 @@ class Settings:
     instance: Path
     role: str = "node"
     database_url: str = ""
-    base_url: str = "http://buurt.local:8080"
+    # The Pi's own address on the hotspot that deploy/raspberry-pi.md sets
+    # up; many Android phones cannot resolve `.local` names.
+    base_url: str = "http://10.42.0.1:8080"
     timezone: str = "Europe/Amsterdam"
     default_locale: str = "nl"
     summary_url: str = ""
@@ -81,6 +84,7 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_URLS = ("base_url", "summary_url", "hub_url", "ntfy_url")
 _CHOICES = {"role": ("node", "hub"), "scheduler": ("on", "off"),
             "default_locale": ("nl", "en")}
 
@@ -140,8 +144,9 @@ def _coerce(name: str, value: Any) -> Any:
         if kind == "float":
             return float(value)
     except (TypeError, ValueError):
+        what = "a whole number" if kind == "int" else "a number"
         raise SettingsError(
-            f"setting {name} (BUURT_{name.upper()}) must be a number, "
+            f"setting {name} (BUURT_{name.upper()}) must be {what}, "
             f"not {value!r}"
         )
     return str(value).strip()
@@ -167,7 +172,18 @@ def _check(settings: Settings) -> None:
     for field in _FIELDS.values():
         if field.type in ("int", "float"):
             if getattr(settings, field.name) <= 0:
-                raise SettingsError(f"setting {field.name} must be above 0")
+                raise SettingsError(
+                    f"setting {field.name} (BUURT_{field.name.upper()}) "
+                    f"must be above 0")
+
+    for name in _URLS:
+        value = getattr(settings, name)
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https")
+                      or not parts.netloc):
+            raise SettingsError(
+                f"setting {name} (BUURT_{name.upper()}) must be an http:// "
+                f"or https:// address, not {value!r}")
 
     if settings.secret_key in ("changeme", "secret", "dev"):
         raise SettingsError("setting secret_key is a placeholder; remove it "

@@ -11,17 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sqlite3
+import threading
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Hashable, Iterator, TypeVar
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, Engine, create_engine, event, text
+from sqlalchemy import DateTime, Engine, create_engine, event, inspect, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 30_000
+# The newest migration: `buurt serve` refuses a database at any other
+# revision. A test holds it equal to Alembic's head, so a new migration
+# moves it too.
+SCHEMA_HEAD = "0006"
+# Values kept by DataCache: a few per page and language is plenty.
+CACHE_SIZE = 32
+
+T = TypeVar("T")
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "buurt_write_intent", default=False
@@ -90,6 +100,7 @@ def session_scope(engine: Engine, write: bool = False) -> Iterator[Session]:
 def init_app(app: Flask, engine: Engine) -> None:
     """Attach the engine to the app and give each request one session."""
     app.extensions["buurt_engine"] = engine
+    app.extensions["buurt_cache"] = DataCache(engine)
 
     @app.before_request
     def mark_writes() -> None:
@@ -121,6 +132,99 @@ def get_session() -> Session:
     return session
 
 
+class DataCache:
+    """Values computed from the database, kept until anything is written.
+
+    SQLite's `PRAGMA data_version`, asked on a connection of the cache's
+    own, changes whenever any other connection commits: a request or a job
+    of this process, or a `buurt import` in another one. On PostgreSQL (the
+    hub) and in-memory databases nothing is kept.
+    """
+
+    def __init__(self, engine: Engine, size: int = CACHE_SIZE) -> None:
+        url = engine.url
+        database = url.database or ""
+        is_file = (url.get_backend_name() == "sqlite"
+                   and database not in ("", ":memory:")
+                   and not database.startswith("file:"))
+        self._path = Path(database) if is_file else None
+        self._size = size
+        self._lock = threading.Lock()
+        self._watcher: sqlite3.Connection | None = None
+        # Versions count per connection: each new watcher starts an epoch.
+        self._epoch = 0
+        self._entries: dict[Hashable, tuple[tuple[int, int], Any]] = {}
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    def version(self) -> tuple[int, int] | None:
+        """Return the data version now; None when nothing can be kept."""
+        if self._path is None:
+            return None
+
+        with self._lock:
+            try:
+                if self._watcher is None:
+                    if not self._path.exists():
+                        return None
+                    self._watcher = sqlite3.connect(
+                        self._path, check_same_thread=False,
+                        isolation_level=None)
+                    self._epoch += 1
+                row = self._watcher.execute("PRAGMA data_version").fetchone()
+                return self._epoch, int(row[0])
+            except sqlite3.Error:
+                self._watcher = None
+                return None
+
+    def close(self) -> None:
+        """Close the watching connection and forget every value."""
+        with self._lock:
+            if self._watcher is not None:
+                self._watcher.close()
+            self._watcher = None
+            self._entries.clear()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return the value kept under `key`, computing it when stale.
+
+        The version is read before computing, so a value never claims a
+        newer version than the data it was computed from.
+        """
+        version = self.version()
+        if version is None:
+            return compute()
+        with self._lock:
+            kept = self._entries.get(key)
+        if kept is not None and kept[0] == version:
+            value: T = kept[1]
+            return value
+
+        value = compute()
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (version, value)
+            while len(self._entries) > self._size:
+                del self._entries[next(iter(self._entries))]
+        return value
+
+
+def cached(key: Hashable, compute: Callable[[Session], T]) -> T:
+    """Return `compute(session)`, kept until the database changes.
+
+    Only for what is the same for every member, and never to be changed
+    by the caller: the value is shared between requests. It is computed in
+    a session of its own, begun after the version was read; the request's
+    session may hold an older snapshot of the data.
+    """
+    cache: DataCache = current_app.extensions["buurt_cache"]
+
+    def fresh() -> T:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            return compute(session)
+
+    return cache.get(key, fresh)
+
+
 def ping(engine: Engine) -> bool:
     """Tell whether the database answers a trivial query."""
     try:
@@ -150,11 +254,16 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """Return the schema revision(s) the database is at, or None when empty."""
-    from alembic.runtime.migration import MigrationContext
+    """Return the schema revision(s) the database is at, or None when empty.
 
+    Read from Alembic's version table with plain SQL, so that checking the
+    schema does not load Alembic (11 MB) into the serving process.
+    """
     with engine.connect() as connection:
-        heads = MigrationContext.configure(connection).get_current_heads()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        heads = connection.execute(
+            text("SELECT version_num FROM alembic_version")).scalars().all()
     return ",".join(sorted(heads)) or None
 
 

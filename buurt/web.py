@@ -19,12 +19,16 @@ from flask import (Flask, Response, current_app, jsonify, make_response,
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+# SQLite and PostgreSQL store integers in 64 bits; larger ones cannot be ids.
+MAX_INTEGER = 2**63 - 1
 
 # One CSRF guard for every form; the API exempts bearer-token callers.
 csrf = CSRFProtect()
@@ -79,14 +83,34 @@ def read_json(model: type[ModelT]) -> ModelT:
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "malformed_json",
                        _("The body is not valid JSON."))
+
+    if _has_huge_number(data):
+        raise ApiError(422, "number_too_large",
+                       _("A number in the body is too large."))
 
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise ApiError(422, "invalid", describe_validation(error))
+
+
+def _has_huge_number(data: Any) -> bool:
+    """Tell whether any integer in parsed JSON exceeds the database's range."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int) and abs(item) > MAX_INTEGER:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def describe_validation(error: ValidationError) -> str:
@@ -265,9 +289,20 @@ class ErrorDoc(BaseModel):
     error: ErrorDetail
 
 
+class BoundedIntegerConverter(IntegerConverter):
+    """Match only ids the database can hold; larger ones are a plain 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     """Install the error handlers and the OpenAPI route."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
+    # Flask presets the key to None, so setdefault would leave it unlimited.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.url_map.converters["int"] = BoundedIntegerConverter
     csrf.init_app(app)
 
     @app.errorhandler(ApiError)
@@ -282,6 +317,24 @@ def init_app(app: Flask) -> None:
             return jsonify(error_body(_http_code(status), message)), status
         return render_template("error.html", status=status,
                                message=message), status
+
+    @app.errorhandler(OverflowError)
+    def handle_overflow(error: OverflowError) -> Any:
+        # A number beyond 64 bits, or a date before year 1, reached the
+        # database or the calendar: the input is out of range, not a bug.
+        return _refusal(400, "out_of_range",
+                        _("A number or date you sent is out of range."))
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity(error: IntegrityError) -> Any:
+        # The database refused a reference to a row that does not exist,
+        # or a duplicate; the transaction is rolled back at teardown.
+        logger.warning("refused by the database on %s %s: %s",
+                       request.method, request.path, error.orig)
+        return _refusal(409, "conflict",
+                        _("This refers to something that does not exist "
+                          "(any more), or clashes with what is stored. "
+                          "Nothing was changed."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Any:
@@ -300,6 +353,14 @@ def init_app(app: Flask) -> None:
         if "buurt_openapi" not in current_app.extensions:
             current_app.extensions["buurt_openapi"] = build_openapi(current_app)
         return jsonify(current_app.extensions["buurt_openapi"])
+
+
+def _refusal(status: int, code: str, message: str) -> Any:
+    """Answer a refused request as JSON for the API, or as a page."""
+    if wants_json():
+        return jsonify(error_body(code, message)), status
+    return render_template("error.html", status=status,
+                           message=message), status
 
 
 def _http_code(status: int) -> str:

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
@@ -17,6 +18,9 @@ from buurt.inventory import service as inventory
 from buurt.inventory.models import Need
 from buurt.readiness.service import compute_readiness
 from tests.conftest import bearer_headers, create_member, csrf_token, login
+from tests.test_drills_time import NEXT_YEAR, first_saturday
+
+JANUARY = first_saturday(1)  # a Saturday early next year
 
 
 def make_street(app: Flask) -> dict[str, int]:
@@ -60,40 +64,42 @@ def test_coordinator_plans_quarterly_power_drill_through_the_api(
     response = client.post("/api/v1/drills", headers=coordinator_headers,
                            json={"scenario": "power",
                                  "title": "Stroom uit",
-                                 "starts_at": "2027-01-02T10:00",
-                                 "ends_at": "2027-01-02T14:00",
+                                 "starts_at": f"{JANUARY}T10:00",
+                                 "ends_at": f"{JANUARY}T14:00",
                                  "rrule": "FREQ=MONTHLY;INTERVAL=3;BYDAY=1SA"})
 
     assert response.status_code == 201, response.json
     body = response.json
     assert body["id"] == body["drills"][0]["id"]
-    assert body["starts_at"] == "2027-01-02T10:00:00+01:00"
+    assert body["starts_at"] == f"{JANUARY}T10:00:00+01:00"
     starts = [d["starts_at"] for d in body["drills"]]
-    assert starts[:4] == ["2027-01-02T10:00:00+01:00",
-                          "2027-04-03T10:00:00+02:00",
-                          "2027-07-03T10:00:00+02:00",
-                          "2027-10-02T10:00:00+02:00"]
-    assert len(starts) == 5  # the rule plans one year ahead
+    assert starts[:4] == [f"{JANUARY}T10:00:00+01:00",
+                          f"{first_saturday(4)}T10:00:00+02:00",
+                          f"{first_saturday(7)}T10:00:00+02:00",
+                          f"{first_saturday(10)}T10:00:00+02:00"]
+    # The rule plans one year ahead: next January's too if it falls within.
+    following = first_saturday(1, NEXT_YEAR + 1)
+    assert len(starts) == 4 + ((following - JANUARY).days <= 366)
     assert {d["series_id"] for d in body["drills"]} == {body["id"]}
     assert all(d["status"] == "upcoming" for d in body["drills"])
 
     fetched = client.get(f"/api/v1/drills/{body['id']}",
                          headers=coordinator_headers).json
     assert fetched["rrule"] == "FREQ=MONTHLY;INTERVAL=3;BYDAY=1SA"
-    assert fetched["ends_at"] == "2027-01-02T14:00:00+01:00"
+    assert fetched["ends_at"] == f"{JANUARY}T14:00:00+01:00"
 
 
 def test_drill_body_with_unknown_field_or_scenario_is_refused(
         client: FlaskClient, coordinator_headers: dict[str, str]) -> None:
     base = {"scenario": "power", "title": "x",
-            "starts_at": "2027-01-02T10:00", "ends_at": "2027-01-02T11:00"}
+            "starts_at": f"{JANUARY}T10:00", "ends_at": f"{JANUARY}T11:00"}
 
     extra = client.post("/api/v1/drills", headers=coordinator_headers,
                         json={**base, "colour": "red"})
     wrong = client.post("/api/v1/drills", headers=coordinator_headers,
                         json={**base, "scenario": "zombies"})
     backwards = client.post("/api/v1/drills", headers=coordinator_headers,
-                            json={**base, "ends_at": "2027-01-02T09:00"})
+                            json={**base, "ends_at": f"{JANUARY}T09:00"})
 
     assert extra.status_code == 422
     assert wrong.status_code == 422
@@ -108,8 +114,8 @@ def test_resident_may_not_plan_a_drill(app: Flask,
     response = client.post("/api/v1/drills",
                            headers=bearer_headers(app, member),
                            json={"scenario": "power", "title": "x",
-                                 "starts_at": "2027-01-02T10:00",
-                                 "ends_at": "2027-01-02T11:00"})
+                                 "starts_at": f"{JANUARY}T10:00",
+                                 "ends_at": f"{JANUARY}T11:00"})
 
     assert response.status_code == 403
 
@@ -404,13 +410,106 @@ def test_change_grows_sequence_and_cancel_frees_nothing_twice(
     assert fetched["cancelled"] is True
 
 
+def test_a_change_that_changes_nothing_keeps_the_sequence(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    drill = plan_running_drill(app)
+    url = f"/api/v1/drills/{drill.id}"
+
+    same = client.patch(url, headers=coordinator_headers,
+                        json={"title": drill.title,
+                              "starts_at": drill.starts_at.isoformat()})
+    empty = client.patch(url, headers=coordinator_headers, json={})
+
+    assert same.status_code == empty.status_code == 200
+    assert same.json["sequence"] == empty.json["sequence"] == 0
+
+
+def test_a_cancelled_drill_cannot_be_changed(
+        app: Flask, client: FlaskClient, coordinator_client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    drill = plan_running_drill(app)
+    url = f"/api/v1/drills/{drill.id}"
+    client.post(f"{url}/cancel", headers=coordinator_headers, json={})
+    edit = f"/drills/{drill.id}/edit"
+
+    patched = client.patch(url, headers=coordinator_headers,
+                           json={"title": "Toch wel"})
+    form = coordinator_client.post(edit, data={
+        "title": "Toch wel", "starts_at": f"{JANUARY}T10:00",
+        "ends_at": f"{JANUARY}T12:00",
+        "csrf_token": csrf_token(coordinator_client, edit)},
+        headers={"Accept-Language": "nl"})
+    fetched = client.get(url, headers=coordinator_headers).json
+
+    assert patched.status_code == 409
+    assert patched.json["error"]["code"] == "drill_cancelled"
+    assert form.status_code == 400
+    assert "Deze oefening is afgezegd." in form.get_data(as_text=True)
+    assert (fetched["title"], fetched["sequence"]) == ("Stroom uit", 1)
+
+
+@pytest.mark.parametrize("action, body", [
+    ("rsvp", {"answer": "yes"}), ("checkin", {}), ("status", {"status": "ok"}),
+])
+@pytest.mark.parametrize("household_id", [99999, -1])
+def test_acting_for_a_household_that_does_not_exist_is_a_404(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str], action: str,
+        body: dict[str, str], household_id: int) -> None:
+    drill = plan_running_drill(app)
+
+    response = client.post(f"/api/v1/drills/{drill.id}/{action}",
+                           headers={**coordinator_headers,
+                                    "Accept-Language": "nl"},
+                           json={**body, "household_id": household_id})
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "household_not_found"
+    assert "huishouden bestaat niet" in response.json["error"]["message"]
+
+
+ENGLISH_WORDS = ("power", "payments", "custom", "title", "description",
+                 "starts_at", "field")
+
+
+def test_dutch_refusals_name_fields_and_choices_in_dutch(
+        client: FlaskClient, coordinator_client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    nl = {**coordinator_headers, "Accept-Language": "nl"}
+    base = {"scenario": "power", "title": "x",
+            "starts_at": f"{JANUARY}T10:00", "ends_at": f"{JANUARY}T11:00"}
+
+    answers = [client.post("/api/v1/drills", headers=nl, json=body)
+               for body in ({**base, "scenario": "zombies"},
+                            {**base, "title": "x" * 121},
+                            {**base, "description": "x" * 2001},
+                            {"scenario": "power"})]
+    form = coordinator_client.post("/drills/new", data={
+        **base, "title": "x" * 121,
+        "csrf_token": csrf_token(coordinator_client, "/drills/new")},
+        headers={"Accept-Language": "nl"})
+    messages = [answer.json["error"]["message"] for answer in answers]
+
+    assert [answer.status_code for answer in answers] == [422] * 4
+    assert "Stroomstoring / Geen kraanwater" in messages[0]
+    assert "titel: te lang (hoogstens 120)" in messages[1]
+    assert "beschrijving: te lang" in messages[2]
+    assert "titel: dit veld is verplicht" in messages[3]
+    assert "Te lang: titel (hoogstens 120 tekens)." in form.get_data(
+        as_text=True)
+    for message in messages:
+        assert not [word for word in ENGLISH_WORDS if word in message], (
+            message)
+
+
 def test_cancel_later_drills_of_a_series(app: Flask) -> None:
     with app.app_context(), db.session_scope(db.get_engine(app),
                                              write=True) as session:
         drills = service.create_drill(
             session, app.config["BUURT"], scenario="water", title="Water",
-            starts_at=service.parse_time("2027-01-02T10:00"),
-            ends_at=service.parse_time("2027-01-02T12:00"),
+            starts_at=service.parse_time(f"{JANUARY}T10:00"),
+            ends_at=service.parse_time(f"{JANUARY}T12:00"),
             rrule="FREQ=MONTHLY;COUNT=3")
         cancelled = service.cancel_drill(session, drills[1].id or 0,
                                          later_in_series=True)
@@ -436,9 +535,10 @@ def test_planning_page_prefills_the_scenario_in_dutch_and_english(
 
 def test_coordinator_plans_a_drill_in_the_browser(
         app: Flask, coordinator_client: FlaskClient) -> None:
+    february, may = first_saturday(2), first_saturday(5)
     response = coordinator_client.post("/drills/new", data={
         "scenario": "power", "title": "Stroom uit",
-        "starts_at": "2027-02-06T10:00", "ends_at": "2027-02-06T13:00",
+        "starts_at": f"{february}T10:00", "ends_at": f"{february}T13:00",
         "repeat": "quarterly",
         "csrf_token": csrf_token(coordinator_client, "/drills/new")},
         headers={"Accept-Language": "en"})
@@ -447,8 +547,9 @@ def test_coordinator_plans_a_drill_in_the_browser(
     page = coordinator_client.get(response.headers["Location"],
                                   headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)
-    assert "Sat 6 Feb 2027 10:00" in html
-    assert "Sat 1 May 2027 10:00" in html  # first Saturday, next quarter
+    assert f"Sat {february.day} Feb {NEXT_YEAR} 10:00" in html
+    # The first Saturday of the next quarter.
+    assert f"Sat {may.day} May {NEXT_YEAR} 10:00" in html
     assert "<svg" in html  # the check-in QR code
 
 

@@ -10,6 +10,7 @@ from buurt import db
 from buurt.inventory import service as inventory
 from buurt.inventory.models import Agreement
 from tests.conftest import bearer_headers, create_member, csrf_token, login
+from tests.test_drills_time import NEXT_YEAR
 
 
 def households(app: Flask) -> tuple[int, int]:
@@ -31,8 +32,8 @@ def test_hackathon_outcome_becomes_an_agreement_linked_to_it(
     planned = client.post("/api/v1/hackathons", headers=coordinator_headers,
                           json={"challenge": "water_tank",
                                 "title": "Eén tank voor de straat",
-                                "starts_at": "2027-05-08T10:00",
-                                "ends_at": "2027-05-11T10:00",
+                                "starts_at": f"{NEXT_YEAR}-05-08T10:00",
+                                "ends_at": f"{NEXT_YEAR}-05-11T10:00",
                                 "place": "Buurthuis"})
     hackathon_id = planned.json["id"]
     idea = client.post(f"/api/v1/hackathons/{hackathon_id}/ideas",
@@ -47,7 +48,7 @@ def test_hackathon_outcome_becomes_an_agreement_linked_to_it(
                          headers=resident).json
 
     assert planned.status_code == 201
-    assert planned.json["starts_at"] == "2027-05-08T10:00:00+02:00"
+    assert planned.json["starts_at"] == f"{NEXT_YEAR}-05-08T10:00:00+02:00"
     assert idea.status_code == 201
     assert outcome.status_code == 201
     assert [i["text"] for i in fetched["ideas"]] == ["Rooster per huisnummer"]
@@ -66,8 +67,8 @@ def test_outcome_missing_a_household_is_refused_and_stores_nothing(
         coordinator_headers: dict[str, str]) -> None:
     planned = client.post("/api/v1/hackathons", headers=coordinator_headers,
                           json={"challenge": "no_power_day", "title": "x",
-                                "starts_at": "2027-05-08T10:00",
-                                "ends_at": "2027-05-08T20:00"})
+                                "starts_at": f"{NEXT_YEAR}-05-08T10:00",
+                                "ends_at": f"{NEXT_YEAR}-05-08T20:00"})
 
     outcome = client.post(
         f"/api/v1/hackathons/{planned.json['id']}/outcomes",
@@ -81,13 +82,33 @@ def test_outcome_missing_a_household_is_refused_and_stores_nothing(
     assert fetched["outcomes"] == []
 
 
+def test_outcome_for_a_household_that_does_not_exist_says_so_in_dutch(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    helped, _buddy = households(app)
+    planned = client.post("/api/v1/hackathons", headers=coordinator_headers,
+                          json={"challenge": "no_power_day", "title": "x",
+                                "starts_at": f"{NEXT_YEAR}-05-08T10:00",
+                                "ends_at": f"{NEXT_YEAR}-05-08T20:00"})
+
+    outcome = client.post(
+        f"/api/v1/hackathons/{planned.json['id']}/outcomes",
+        headers={**coordinator_headers, "Accept-Language": "nl"},
+        json={"kind": "buddy", "household_id": helped,
+              "helper_household_id": 99999})
+
+    assert outcome.status_code == 422
+    assert outcome.json["error"]["message"] == (
+        "Dit huishouden bestaat niet (meer).")
+
+
 def test_unknown_challenge_is_refused(
         client: FlaskClient, coordinator_headers: dict[str, str]) -> None:
     response = client.post("/api/v1/hackathons",
                            headers=coordinator_headers,
                            json={"challenge": "alien_invasion", "title": "x",
-                                 "starts_at": "2027-05-08T10:00",
-                                 "ends_at": "2027-05-08T20:00"})
+                                 "starts_at": f"{NEXT_YEAR}-05-08T10:00",
+                                 "ends_at": f"{NEXT_YEAR}-05-08T20:00"})
 
     assert response.status_code == 422
 
@@ -101,7 +122,8 @@ def test_hackathon_pages_in_dutch_and_english(
     dutch = coordinator_client.get(new, headers={"Accept-Language": "nl"})
     created = coordinator_client.post("/hackathons/new", data={
         "challenge": "no_payments_weekend", "title": "Geen pin",
-        "starts_at": "2027-06-05T10:00", "ends_at": "2027-06-06T18:00",
+        "starts_at": f"{NEXT_YEAR}-06-05T10:00",
+        "ends_at": f"{NEXT_YEAR}-06-06T18:00",
         "csrf_token": csrf_token(coordinator_client, new)})
     page = created.headers["Location"]
     outcome = coordinator_client.post(f"{page}/outcomes", data={

@@ -357,3 +357,43 @@ def test_only_coordinators_reach_the_upload_page(
     assert anonymous.status_code == 302
     assert "/login" in anonymous.headers["Location"]
     assert resident.status_code == 403
+
+
+def test_a_formula_after_a_comma_is_neutralised_too() -> None:
+    sheet = importer.parse_csv(
+        b"Adres;Personen;Wil delen;Vaardigheden\n"
+        b"A 1;2;radio, =cmd|' /C calc'!A0, +powerbank 2x;"
+        b"EHBO, =HYPERLINK(\"http://evil\",\"x\")\n")
+    household = sheet.households[0]
+
+    stored = ([review.text for review in household.reviews]
+              + list(household.skills.values()))
+    assert sheet.cells_neutralised == 3
+    assert all(not text.startswith(("=", "+")) for text in stored)
+    assert "'=cmd|' /C calc'!A0" in stored
+    assert [item.kind for item in household.items.values()] == ["radio"]
+
+
+@pytest.mark.parametrize("size", ["1,5", "2.5"])
+def test_a_fractional_household_size_is_refused(size: str) -> None:
+    with pytest.raises(importer.ImportFailure) as refused:
+        importer.parse_csv(f"Adres;Personen\nA 1;{size}\n".encode())
+
+    assert (refused.value.line, refused.value.code) == (2, "bad_size")
+
+
+def test_a_size_with_words_not_about_people_goes_to_review() -> None:
+    sheet = importer.parse_csv(
+        "Adres;Personen\nA 1;2 volw + 1 kind + 3 honden\n".encode())
+
+    reviews = [(r.kind, r.text) for r in sheet.households[0].reviews]
+    assert ("size_unclear", "2 volw + 1 kind + 3 honden") in reviews
+
+
+def test_a_huge_cell_is_called_too_long_not_a_quote_problem() -> None:
+    data = ("Adres;Personen;Opmerkingen\nA 1;2;" + "x" * 300_000 + "\n")
+
+    with pytest.raises(importer.ImportFailure) as refused:
+        importer.parse_csv(data.encode())
+
+    assert (refused.value.line, refused.value.code) == (2, "too_long")

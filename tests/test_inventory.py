@@ -581,3 +581,30 @@ def test_residents_cannot_change_the_meeting_point(
     answer = resident.get("/inventory/neighbourhood")
 
     assert answer.status_code == 403
+
+
+def test_shared_page_names_a_keeper_only_with_contact_consent(
+        app: Flask, resident: FlaskClient, street: dict[str, int]) -> None:
+    with_session(app, lambda s: service.pledge_resource(
+        s, street["own"], "radio", "Noodradio"))
+    with_session(app, lambda s: service.grant_consent(
+        s, street["own"], "contact"))
+    assert "Anna, 1" in resident.get("/shared").get_data(as_text=True)
+
+    with_session(app, lambda s: service.withdraw_consent(
+        s, street["own"], "contact"))
+    page = resident.get("/shared").get_data(as_text=True)
+
+    assert "Anna" not in page
+    assert "Noodradio" in page
+
+
+@pytest.mark.parametrize("spellings", [
+    ("Eikstraat 10a", "Eikstraat 10 A"),
+    ("Eikstraat10", "eikstraat  10"),
+])
+def test_address_key_folds_house_number_spellings(
+        spellings: tuple[str, str]) -> None:
+    first, second = spellings
+
+    assert service.address_key(first) == service.address_key(second)

@@ -126,6 +126,65 @@ def test_a_drill_planned_three_days_ahead_owes_no_week_reminder(
     assert owed == {"remind-1d", "remind-1h", "start", "end"}
 
 
+def test_an_edit_after_a_notice_fell_due_does_not_lose_it(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    # Planned an hour ago; it started ten minutes ago, and the coordinator
+    # moves the meeting point before the scheduler settled the start.
+    drill = plan_drill(app, starts_in=timedelta(minutes=-10))
+    with db.session_scope(db.get_engine(app), write=True) as session:
+        session.execute(text("UPDATE drill SET created_at = :at"),
+                        {"at": db.utcnow() - timedelta(hours=1)})
+    changed = client.patch(f"/api/v1/drills/{drill.id}",
+                           headers=coordinator_headers,
+                           json={"meeting_point": "Bij de kerk"})
+
+    assert scheduler.start(app) is not None
+    scheduler.stop(app)
+
+    assert changed.json["meeting_point"] == "Bij de kerk"
+    with db.session_scope(db.get_engine(app)) as session:
+        rows = {row.kind: row.status for row in session.exec(select(Notice))}
+    # The hour-before reminder fell due before the drill was planned.
+    assert rows == {"start": "sent"}
+
+
+def test_a_drill_planned_through_the_api_is_armed_at_once(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    starts = (db.utcnow() + timedelta(days=30)).replace(microsecond=0)
+    assert scheduler.start(app) is not None
+    try:
+        planned = client.post("/api/v1/drills", headers=coordinator_headers,
+                              json={"scenario": "power", "title": "Stroom",
+                                    "starts_at": starts.isoformat(),
+                                    "ends_at": (starts + timedelta(hours=2)
+                                                ).isoformat()})
+        armed = armed_jobs(app)
+        client.patch(f"/api/v1/drills/{planned.json['id']}",
+                     headers=coordinator_headers,
+                     json={"starts_at": (starts + timedelta(hours=1)
+                                         ).isoformat()})
+        moved = armed_jobs(app)
+    finally:
+        scheduler.stop(app)
+
+    drill_id = planned.json["id"]
+    assert armed == {f"drill:{drill_id}:{kind}": when for kind, when in (
+        ("remind-7d", starts - timedelta(days=7)),
+        ("remind-1d", starts - timedelta(days=1)),
+        ("remind-1h", starts - timedelta(hours=1)),
+        ("start", starts), ("end", starts + timedelta(hours=2)))}
+    assert moved[f"drill:{drill_id}:start"] == starts + timedelta(hours=1)
+
+
+def armed_jobs(app: Flask) -> dict[str, datetime]:
+    """Return the armed drill notice jobs by id, with their run times."""
+    sched = app.extensions["buurt_scheduler"]
+    return {job.id: job.next_run_time for job in sched.get_jobs()
+            if job.id.startswith("drill:")}
+
+
 def someone_waits_on_a_lock(engine: Any) -> bool:
     """Tell whether a session of this PostgreSQL database waits on a lock."""
     # A fresh transaction each time: PostgreSQL keeps the activity view

@@ -14,8 +14,10 @@ from buurt.events.service import EventError
 from buurt.inventory import service as inventory
 from buurt.inventory.models import Resource
 from tests.conftest import bearer_headers, create_member, csrf_token, login
+from tests.test_drills_time import NEXT_YEAR, first_saturday
 
 UTC = timezone.utc
+JUNE = first_saturday(6)  # a Saturday in June next year
 
 
 def pledge(app: Flask, availability: str = "always",
@@ -33,11 +35,11 @@ def pledge(app: Flask, availability: str = "always",
 
 
 def at(day: int, hour: int) -> datetime:
-    """Return a UTC instant in January 2027."""
-    return datetime(2027, 1, day, hour, tzinfo=UTC)
+    """Return a UTC instant in January next year."""
+    return datetime(NEXT_YEAR, 1, day, hour, tzinfo=UTC)
 
 
-NOW = datetime(2027, 1, 1, 8, tzinfo=UTC)
+NOW = datetime(NEXT_YEAR, 1, 1, 8, tzinfo=UTC)
 
 
 def test_clash_is_refused_with_the_moment_the_item_is_free(
@@ -192,20 +194,20 @@ def test_api_clash_is_409_and_names_the_free_time(
     url = f"/api/v1/resources/{tank}/reservations"
 
     booked = client.post(url, headers=first,
-                         json={"starts_at": "2027-06-05T09:00",
-                               "ends_at": "2027-06-05T17:00"})
+                         json={"starts_at": f"{JUNE}T09:00",
+                               "ends_at": f"{JUNE}T17:00"})
     clash = client.post(url, headers=second,
-                        json={"starts_at": "2027-06-05T12:00",
-                              "ends_at": "2027-06-05T13:00"})
+                        json={"starts_at": f"{JUNE}T12:00",
+                              "ends_at": f"{JUNE}T13:00"})
     listed = client.get(url, headers=second).json
 
     assert booked.status_code == 201
-    assert booked.json["starts_at"] == "2027-06-05T09:00:00+02:00"
+    assert booked.json["starts_at"] == f"{JUNE}T09:00:00+02:00"
     assert clash.status_code == 409
     assert clash.json["error"]["code"] == "clash"
     assert clash.json["error"]["message"] == (
         "Watertank is already taken then. It is free again from "
-        "Sat 5 Jun 2027 17:00.")
+        f"Sat {JUNE.day} Jun {NEXT_YEAR} 17:00.")
     assert len(listed["reservations"]) == 1
 
 
@@ -240,14 +242,14 @@ def test_reserve_borrow_and_return_pages_in_both_languages(
     english = client.get(page, headers={"Accept-Language": "en"})
     dutch = client.get(page, headers={"Accept-Language": "nl"})
     reserved = client.post(page, data={
-        "starts_at": "2027-06-05T09:00", "ends_at": "2027-06-05T12:00",
+        "starts_at": f"{JUNE}T09:00", "ends_at": f"{JUNE}T12:00",
         "csrf_token": csrf_token(client, page)})
     clash = client.post(page, data={
-        "starts_at": "2027-06-05T10:00", "ends_at": "2027-06-05T11:00",
+        "starts_at": f"{JUNE}T10:00", "ends_at": f"{JUNE}T11:00",
         "csrf_token": csrf_token(client, page)},
         headers={"Accept-Language": "nl"})
     borrowed = client.post(f"/resources/{tank}/borrow", data={
-        "until": "2026-01-01T10:00",
+        "until": (db.utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
         "csrf_token": csrf_token(client, page)})
     mine = client.get("/reservations", headers={"Accept-Language": "en"})
 
@@ -255,7 +257,126 @@ def test_reserve_borrow_and_return_pages_in_both_languages(
     assert "Reserveren" in dutch.get_data(as_text=True)
     assert reserved.status_code == 303
     assert clash.status_code == 400
-    assert "weer vrij vanaf za 5 jun 2027 12:00" in clash.get_data(
-        as_text=True)
+    assert f"weer vrij vanaf za {JUNE.day} jun {NEXT_YEAR} 12:00" in (
+        clash.get_data(as_text=True))
     assert borrowed.status_code == 400  # the end lies in the past
     assert "Watertank" in mine.get_data(as_text=True)
+
+
+def test_an_item_named_twice_is_reserved_once_for_a_drill(
+        app: Flask) -> None:
+    tank, _keeper, _other = pledge(app, "drills")
+    with app.app_context(), db.session_scope(db.get_engine(app),
+                                             write=True) as session:
+        drill = service.create_drill(
+            session, app.config["BUURT"], scenario="water", title="Water",
+            starts_at=at(3, 9), ends_at=at(3, 12),
+            resource_ids=[tank, tank])[0]
+        bookings = reservations.list_bookings(session, tank, now=NOW)
+
+    assert [booking.drill_id for booking in bookings] == [drill.id]
+
+
+def test_a_broken_item_waits_for_a_coordinator_to_mark_it_repaired(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str]) -> None:
+    tank, keeper, other = pledge(app)
+    headers = {**bearer_headers(app, create_member(app, "bram",
+                                                   household_id=other)),
+               "Accept-Language": "en"}
+    url = f"/api/v1/resources/{tank}"
+    until = {"until": (db.utcnow() + timedelta(hours=3)).isoformat()}
+    window = {"starts_at": f"{JUNE}T09:00", "ends_at": f"{JUNE}T12:00"}
+    client.post(f"{url}/borrow", headers=headers, json=until)
+    client.post(f"{url}/return", headers=headers, json={"condition": "broken"})
+
+    borrow = client.post(f"{url}/borrow", headers=headers, json=until)
+    reserve = client.post(f"{url}/reservations", headers=headers, json=window)
+    by_resident = client.post(f"{url}/repaired", headers=headers, json={})
+    repaired = client.post(f"{url}/repaired", headers=coordinator_headers,
+                           json={})
+    again = client.post(f"{url}/borrow", headers=headers, json=until)
+
+    assert (borrow.status_code, reserve.status_code) == (409, 409)
+    assert borrow.json["error"]["code"] == "item_broken"
+    assert borrow.json["error"]["message"] == (
+        "Watertank is broken. It can be reserved or borrowed again once a "
+        "coordinator marks it as repaired.")
+    assert by_resident.status_code == 403
+    assert repaired.json["condition"] == "good"
+    assert again.status_code == 201
+
+
+def test_the_return_page_offers_a_coordinator_to_mark_it_repaired(
+        app: Flask, coordinator_client: FlaskClient) -> None:
+    tank, _keeper, _other = pledge(app)
+    with app.app_context(), db.session_scope(db.get_engine(app),
+                                             write=True) as session:
+        resource = session.get(Resource, tank)
+        assert resource is not None
+        resource.condition = "broken"
+    page = f"/resources/{tank}/return"
+
+    shown = coordinator_client.get(page, headers={"Accept-Language": "nl"})
+    marked = coordinator_client.post(f"/resources/{tank}/repaired", data={
+        "csrf_token": csrf_token(coordinator_client, page)})
+
+    assert "Markeer als gerepareerd" in shown.get_data(as_text=True)
+    assert marked.status_code == 303
+    with app.app_context(), db.session_scope(db.get_engine(app)) as session:
+        assert session.get(Resource, tank).condition == "good"  # type: ignore
+
+
+@pytest.mark.parametrize("action", ["reservations", "borrow"])
+@pytest.mark.parametrize("household_id", [99999, -1])
+def test_booking_for_a_household_that_does_not_exist_is_a_404(
+        app: Flask, client: FlaskClient,
+        coordinator_headers: dict[str, str], action: str,
+        household_id: int) -> None:
+    tank, _keeper, _other = pledge(app)
+    body = ({"until": (db.utcnow() + timedelta(hours=3)).isoformat()}
+            if action == "borrow" else
+            {"starts_at": f"{JUNE}T09:00", "ends_at": f"{JUNE}T12:00"})
+
+    response = client.post(f"/api/v1/resources/{tank}/{action}",
+                           headers={**coordinator_headers,
+                                    "Accept-Language": "nl"},
+                           json={**body, "household_id": household_id})
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "household_not_found"
+    assert "huishouden bestaat niet" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:00"])
+def test_bookings_beyond_the_planning_range_are_refused(
+        app: Flask, client: FlaskClient, moment: str) -> None:
+    tank, _keeper, other = pledge(app)
+    create_member(app, "bram", household_id=other)
+    api = {**bearer_headers(app, create_member(app, "cees",
+                                               household_id=other)),
+           "Accept-Language": "nl"}
+    browser = app.test_client()
+    login(browser, "bram")
+    page = f"/resources/{tank}/reserve"
+    late = moment[:11] + "23:30"
+
+    answers = [
+        client.post(f"/api/v1/resources/{tank}/reservations", headers=api,
+                    json={"starts_at": moment, "ends_at": late}),
+        client.post(f"/api/v1/resources/{tank}/borrow", headers=api,
+                    json={"until": moment}),
+    ]
+    forms = [
+        browser.post(page, data={"starts_at": moment, "ends_at": late,
+                                 "csrf_token": csrf_token(browser, page)}),
+        browser.post(f"/resources/{tank}/borrow", data={
+            "until": moment, "csrf_token": csrf_token(browser, page)}),
+    ]
+
+    assert [answer.status_code for answer in answers] == [422, 422]
+    assert {answer.json["error"]["code"] for answer in answers} == {
+        "time_out_of_range"}
+    assert [form.status_code for form in forms] == [400, 400]
+    assert all("niet meer dan een jaar geleden" in form.get_data(
+        as_text=True) for form in forms)

@@ -120,6 +120,9 @@ def test_no_private_key_is_shipped() -> None:
       "issued_at": "2021-01-01T00:00:00+00:00"}, "after issued_at"),
     ({"issued_at": "2026-01-01T00:00:00"}, "timezone"),
     ({"sequence": -1}, "greater than or equal to 0"),
+    ({"sequence": 2**31}, "less than or equal to 2147483647"),
+    ({"expires_at": "9999-12-31T23:59:59+00:00"}, "years 2000 and 2199"),
+    ({"issued_at": "1999-12-31T23:59:59+00:00"}, "years 2000 and 2199"),
     ({"advisory": {"level": 4, "reason": {"nl": "x", "en": "x"}}}, "level"),
     ({"threats": [{"id": "x", "category": "health", "nl": "X", "en": "X",
                    "affects": ["moon"]}]}, "affects"),
@@ -145,6 +148,8 @@ def test_unknown_fields_are_ignored_within_a_schema_version() -> None:
     (b'{"sequence": 3}', "wrong_schema_version"),
     (b"<html>login</html>", "not_json"),
     (b'{"schema_version": 1, "seq', "not_json"),
+    (b"[" * 300 + b"]" * 300, "not_json"),
+    (b'{"schema_version": 1, "sequence": NaN}', "not_json"),
 ])
 def test_payloads_of_another_version_or_not_json_are_refused(
         body: bytes, reason: str) -> None:
@@ -214,3 +219,22 @@ def test_publish_refuses_an_invalid_summary_and_an_existing_key(
     assert "refusing to overwrite" in again.output
     assert missing.exit_code == 2
     assert "--key" in missing.output
+
+
+def test_publish_explains_paths_it_cannot_read_or_write(
+        tmp_path: Path, run_cli: Callable[..., Result]) -> None:
+    key_path = tmp_path / "publisher.pem"
+    run_cli("publish", "--new-key", str(key_path))
+    summary_path = tmp_path / "summary.json"
+    summary_path.write_bytes(payload(reference_summary()))
+    nowhere = tmp_path / "no such folder"
+
+    new_key = run_cli("publish", "--new-key", str(nowhere / "key.pem"))
+    signed = run_cli("publish", str(summary_path), "--key", str(key_path),
+                     "--out", str(nowhere / "envelope.json"))
+
+    for result in (new_key, signed):
+        assert result.exit_code == 1
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert "cannot write" in result.output
+        assert "No such file or directory" in result.output

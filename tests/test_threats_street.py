@@ -258,6 +258,28 @@ def test_threats_page_in_english_shows_coordinators_the_last_attempt(
     assert len(re.findall(r"<circle", html)) >= 12
 
 
+def test_dutch_page_gives_coordinators_the_reason_not_the_english_detail(
+        app: Flask, coordinator_client: FlaskClient,
+        caplog: pytest.LogCaptureFixture) -> None:
+    detail = ("the request to http://[::1 failed (Failed to parse: "
+              "http://[::1)")
+    with app.app_context(), db.session_scope(db.get_engine(app),
+                                             write=True) as session:
+        service.record_rejection(session, "url", "http://[::1",
+                                 service.Rejection("unreachable", detail))
+
+    page = coordinator_client.get("/threats",
+                                  headers={"Accept-Language": "nl"})
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Laatste synchronisatie" in html
+    assert "De uitgever was niet bereikbaar (geen internet?)." in html
+    assert "Failed to parse" not in html
+    assert "the request to" not in html
+    assert detail in caplog.text
+
+
 def test_page_shows_the_age_and_an_expired_summary_in_red(
         app: Flask, coordinator_client: FlaskClient) -> None:
     key = Ed25519PrivateKey.generate()

@@ -11,7 +11,9 @@ import base64
 import hashlib
 import json
 import logging
+import random
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +24,7 @@ from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey)
 from flask import Flask
+from flask.testing import FlaskClient
 
 from buurt import db
 from buurt.threats import envelope, jobs, service
@@ -31,6 +34,9 @@ from test_threats_format import payload, reference_summary
 
 TIMEOUT = 0.5
 MAX_BYTES = 40_000
+TRICKLE_PACE = 0.1
+# Nested past Python's recursion limit, yet under the size cap.
+DEEP_JSON = b"[" * (MAX_BYTES - 1000)
 
 
 class Publisher:
@@ -42,6 +48,7 @@ class Publisher:
         self.etag = ""
         self.mode = "serve"
         self.seen_etags: list[str | None] = []
+        self.content_length = ""
         self.release = threading.Event()
         self.port = 0
         self.server: _Server | None = None
@@ -63,6 +70,12 @@ class Publisher:
         self.etag = f'"{hashlib.sha256(self.body).hexdigest()[:16]}"'
         self.mode = "serve"
         return self.body
+
+    def serve(self, body: bytes) -> None:
+        """Serve these exact bytes as the body, signed or not."""
+        self.body = body
+        self.etag = ""
+        self.mode = "serve"
 
     def start(self) -> None:
         """Listen (again) on the same port."""
@@ -104,6 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         if mode == "slow":
             publisher.release.wait(5)
+        if mode == "trickle_headers":
+            self._trickle(b"HTTP/1.1 200 OK\r\nX-Slow: ", publisher)
+            return
         if mode == "error":
             self.send_response(500)
             self.end_headers()
@@ -121,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", publisher.etag)
         if mode == "declared_huge":
             self.send_header("Content-Length", str(MAX_BYTES * 10))
+        elif mode == "trickle":
+            self.send_header("Content-Length", str(MAX_BYTES - 100))
+        elif publisher.content_length:
+            self.send_header("Content-Length", publisher.content_length)
         elif mode != "endless":
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -139,10 +159,29 @@ class _Handler(BaseHTTPRequestHandler):
             elif mode == "endless":
                 for _ in range(200):
                     self.wfile.write(b"x" * 16_384)
+            elif mode == "trickle":
+                self._trickle(b"", publisher)
             elif mode != "declared_huge":
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the node hung up past its cap, as it should
+        self.close_connection = True
+
+    def _trickle(self, start: bytes, publisher: Publisher) -> None:
+        """Send `start`, then a byte every 0.1 s for 4 s, then hang up.
+
+        Each byte comes well within the node's per-read timeout, so only a
+        deadline over the whole fetch stops the node from waiting it out.
+        """
+        try:
+            self.wfile.write(start)
+            for _ in range(40):
+                if publisher.release.wait(TRICKLE_PACE):
+                    break
+                self.wfile.write(b" ")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the node gave up at its deadline, as it should
         self.close_connection = True
 
 
@@ -265,8 +304,36 @@ def _summary(sequence: int, **changes: Any) -> Callable[[Publisher], None]:
     return setup
 
 
+def _body(raw: bytes) -> Callable[[Publisher], None]:
+    """Serve these bytes as they are, in place of an envelope."""
+
+    def setup(publisher: Publisher) -> None:
+        publisher.serve(raw)
+
+    return setup
+
+
+def _signed(raw: bytes) -> Callable[[Publisher], None]:
+    """Serve a properly signed envelope around these payload bytes."""
+
+    def setup(publisher: Publisher) -> None:
+        publisher.serve(envelope.sign(raw, publisher.key))
+
+    return setup
+
+
+def nested(depth: int) -> list[Any]:
+    """Return lists nested `depth` deep."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 EXPIRED = {"issued_at": "2026-01-01T00:00:00+00:00",
            "expires_at": "2026-01-08T00:00:00+00:00"}
+NAN_WEIGHT = {"edges": [{"from": "pandemic", "to": "heat-drought",
+                         "weight": float("nan")}]}
 
 
 @pytest.mark.parametrize("setup, reason", [
@@ -284,9 +351,23 @@ EXPIRED = {"issued_at": "2026-01-01T00:00:00+00:00",
     (_mode("slow"), "timeout"),
     (_mode("stall"), "timeout"),
     (_mode("error"), "http_error"),
+    (_body(DEEP_JSON), "not_json"),
+    (_signed(DEEP_JSON[:25_000]), "not_json"),
+    (_signed(payload(reference_summary(6, extra=nested(300)))), "not_json"),
+    (_signed(b"\xff" + payload(reference_summary(6))), "not_json"),
+    (_signed(payload(reference_summary(6, **NAN_WEIGHT))), "not_json"),
+    (_summary(10**30), "invalid_summary"),
+    (_summary(2**63), "invalid_summary"),
+    (_summary(6, expires_at="99999-01-01T00:00:00+00:00"),
+     "invalid_summary"),
+    (_summary(6, expires_at="9999-12-31T23:59:59+00:00"), "invalid_summary"),
+    (_summary(6, issued_at="0001-01-01T00:00:00+01:00"), "invalid_summary"),
 ], ids=["tampered", "unsigned", "foreign-key", "same-sequence",
         "lower-sequence", "expired", "schema-2", "declared-huge", "endless",
-        "captive-portal", "truncated", "slow", "stalled", "server-error"])
+        "captive-portal", "truncated", "slow", "stalled", "server-error",
+        "deep-envelope", "deep-payload", "deep-inside-payload",
+        "payload-not-utf8", "nan", "huge-sequence", "sequence-past-int64",
+        "year-99999", "year-9999", "year-1"])
 def test_a_refused_summary_leaves_the_last_good_one(
         app: Flask, publisher: Publisher, run_cli: Callable[..., Result],
         caplog: pytest.LogCaptureFixture,
@@ -299,8 +380,9 @@ def test_a_refused_summary_leaves_the_last_good_one(
         result = run_cli("sync")
 
     assert result.exit_code == 1
-    assert f"Rejected ({reason})" in result.output
-    assert "Keeping threat summary 5" in result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith(f"Rejected ({reason}): ")
+    assert result.output.splitlines()[1:] == ["Keeping threat summary 5."]
     assert current_sequence(app) == 5
     last = attempts(app)[0]
     assert (last.outcome, last.reason) == ("rejected", reason)
@@ -308,6 +390,66 @@ def test_a_refused_summary_leaves_the_last_good_one(
     warnings = [record for record in caplog.records
                 if record.levelno == logging.WARNING]
     assert any(reason in record.getMessage() for record in warnings)
+
+
+@pytest.mark.parametrize("mode", ["trickle", "trickle_headers"])
+def test_a_trickling_publisher_is_cut_off_at_the_deadline(
+        app: Flask, publisher: Publisher, run_cli: Callable[..., Result],
+        mode: str) -> None:
+    publisher.publish(5)
+    run_cli("sync")
+    _mode(mode)(publisher)
+
+    started = time.monotonic()
+    result = run_cli("sync")
+    took = time.monotonic() - started
+
+    assert result.exit_code == 1
+    assert "Rejected (timeout)" in result.output
+    # A generous bound: what matters is that the deadline holds at all,
+    # where a byte every 0.1 s would otherwise hold the sync for 4 s.
+    assert took < 5 * TIMEOUT
+    assert current_sequence(app) == 5
+    assert (attempts(app)[0].outcome, attempts(app)[0].reason) == (
+        "rejected", "timeout")
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5000],
+                         ids=["superscript-two", "5000-digits"])
+def test_an_unreadable_content_length_is_ignored_but_the_cap_holds(
+        app: Flask, publisher: Publisher, run_cli: Callable[..., Result],
+        length: str) -> None:
+    publisher.publish(6)
+    publisher.content_length = length
+
+    served = run_cli("sync")
+    publisher.publish(7)
+    publisher.mode = "endless"
+    endless = run_cli("sync")
+
+    assert served.exit_code == 0, served.output
+    assert endless.exit_code == 1
+    assert "Rejected (too_large)" in endless.output
+    assert current_sequence(app) == 6
+
+
+def test_deeply_nested_json_on_a_stick_is_refused_in_one_line(
+        app: Flask, publisher: Publisher, tmp_path: Path,
+        run_cli: Callable[..., Result]) -> None:
+    (tmp_path / "good.json").write_bytes(publisher.publish(5))
+    (tmp_path / "deep.json").write_bytes(DEEP_JSON)
+    run_cli("sync", "--file", str(tmp_path / "good.json"))
+
+    result = run_cli("sync", "--file", str(tmp_path / "deep.json"))
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("Rejected (not_json): ")
+    assert "Traceback" not in result.output
+    assert current_sequence(app) == 5
+    last = attempts(app)[0]
+    assert (last.source, last.outcome, last.reason) == (
+        "file", "rejected", "not_json")
 
 
 def test_a_silent_publisher_is_refused_as_unreachable_until_it_returns(
@@ -469,3 +611,84 @@ def test_the_scheduled_job_syncs_inside_the_running_scheduler(
     assert job.func_ref == "buurt.threats.jobs:sync_summary_job"
     assert current_sequence(app) == 5
     assert attempts(app)[0].outcome == "accepted"
+
+
+
+def test_a_stick_file_name_that_is_not_utf8_is_recorded(
+        app: Flask, publisher: Publisher, tmp_path: Path,
+        run_cli: Callable[..., Result]) -> None:
+    # Python names the byte 0xff in a file name with a lone surrogate.
+    odd = tmp_path / "stick-\udcff.json"
+    odd.write_bytes(publisher.publish(5))
+
+    accepted = run_cli("sync", "--file", str(odd))
+    missing = run_cli("sync", "--file", str(tmp_path / "gone-\udcff.json"))
+
+    assert accepted.exit_code == 0, accepted.output
+    assert missing.exit_code == 1
+    assert "Rejected (unreadable_file)" in missing.output
+    assert [a.origin.rsplit("/", 1)[-1] for a in attempts(app)] == [
+        "gone-\\udcff.json", "stick-\\udcff.json"]
+    assert current_sequence(app) == 5
+
+
+HOSTILE: list[Any] = [
+    10**30, -1, 1e400, float("nan"), None, True, "", "x" * 5000, [], {},
+    nested(300), "\udcff", "\x00", "9999-12-31T23:59:59+00:00",
+    "0001-01-01T00:00:00+01:00", "2026-02-30T00:00:00+00:00",
+]
+
+
+def places(value: Any, path: tuple[Any, ...] = ()) -> Iterator[
+        tuple[Any, ...]]:
+    """Yield the path of every value inside a summary."""
+    if path:
+        yield path
+    items = (value.items() if isinstance(value, dict) else
+             enumerate(value) if isinstance(value, list) else ())
+    for key, inner in items:
+        yield from places(inner, path + (key,))
+
+
+def replaced(summary: dict[str, Any], path: tuple[Any, ...],
+             value: Any) -> dict[str, Any]:
+    """Return a copy of a summary with the value at `path` replaced."""
+    copy = json.loads(json.dumps(summary))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return cast(dict[str, Any], copy)
+
+
+# Every hostile value goes here; a few more land anywhere in the summary.
+SPOTS = [("sequence",), ("issued_at",), ("expires_at",), ("publisher",),
+         ("advisory", "level"), ("advisory", "reason", "nl"),
+         ("threats", 0, "affects"), ("edges", 0, "weight")]
+
+
+def test_no_hostile_value_in_a_signed_summary_escapes_as_an_error(
+        app: Flask, coordinator_client: FlaskClient) -> None:
+    key = Ed25519PrivateKey.generate()
+    chance = random.Random(4)
+    anywhere = list(places(reference_summary()))
+    changes = [(spot, value) for spot in SPOTS for value in HOSTILE] + [
+        (chance.choice(anywhere), chance.choice(HOSTILE))
+        for _ in range(40)]
+    engine = db.get_engine(app)
+
+    outcomes = []
+    for round_, (spot, value) in enumerate(changes):
+        summary = replaced(reference_summary(10 + round_), spot, value)
+        signed = envelope.sign(json.dumps(summary).encode(), key)
+        with db.session_scope(engine, write=True) as session:
+            attempt = service.accept_envelope(
+                session, signed, key.public_key(), "file", "fuzz")
+        outcomes.append(attempt.outcome)
+
+        if attempt.outcome == "accepted":
+            assert coordinator_client.get("/threats").status_code == 200
+            assert coordinator_client.get(
+                "/api/v1/threats").status_code == 200
+
+    assert set(outcomes) == {"accepted", "rejected"}

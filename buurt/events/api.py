@@ -6,22 +6,24 @@ neighbourhood's zone) or with an offset, and come out with the offset.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from flask import Response, current_app, url_for
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler,
+                      ValidationError, model_validator)
+from pydantic_core import ErrorDetails, InitErrorDetails
 
 from buurt import db
 from buurt.accounts.auth import (api_blueprint, coordinator_required,
                                  idempotent, me, member_required)
 from buurt.config import Settings
 from buurt.events import calendar, service
-from buurt.events.jobs import arm_notices_for
-from buurt.events.messages import event_message
+from buurt.events.messages import choice_names, event_message, field_name
 from buurt.events.models import Drill
 from buurt.events.service import EventError
-from buurt.events.views import ics_response, write_transaction
+from buurt.events.views import arm_notices, ics_response, write_transaction
 from buurt.web import ApiError, documented, read_json
 
 bp = api_blueprint("events_api", __name__)
@@ -30,17 +32,50 @@ TAG = "drills"
 Scenario = Literal["power", "water", "internet", "payments", "custom"]
 NOT_FOUND = ("drill_not_found", "hackathon_not_found", "resource_not_found",
              "action_not_found", "reservation_not_found", "lesson_not_found",
-             "owner_not_found")
+             "owner_not_found", "household_not_found")
 CONFLICT = ("clash", "clash_until_returned", "drill_cancelled",
             "drill_over", "checkin_closed", "reporting_closed",
             "already_borrowed", "not_borrowed", "hackathon_cancelled",
-            "review_too_early")
+            "review_too_early", "item_broken")
 
 
 class Strict(BaseModel):
-    """An input body that refuses unknown fields."""
+    """An input body that refuses unknown fields.
+
+    A refusal names the fields, and the choices of a choice field, in the
+    reader's language: the sentence is read by people, not only scripts.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_in_words(cls, data: Any,
+                         handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Validate; on a refusal, name each field in the reader's words."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise ValidationError.from_exception_data(
+                error.title, [in_words(item) for item in error.errors()])
+
+
+def in_words(item: ErrorDetails) -> InitErrorDetails:
+    """Return one validation problem with its field named in words."""
+    loc = item["loc"]
+    name = str(loc[0]) if loc else ""
+    problem: InitErrorDetails = {
+        "type": item["type"], "input": item["input"],
+        "loc": (field_name(name), *loc[1:]) if loc else loc}
+    context = dict(item.get("ctx") or {})
+    if item["type"] == "literal_error":
+        # pydantic lists the allowed codes as "'yes', 'maybe' or 'no'".
+        codes = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        context["expected"] = (choice_names(name, codes)
+                               or context.get("expected"))
+    if context:
+        problem["ctx"] = context
+    return problem
 
 
 def api_error(error: EventError) -> ApiError:
@@ -340,7 +375,7 @@ def create_drill() -> tuple[dict[str, Any], int]:
         raise api_error(error)
 
     session.commit()
-    arm_notices_for(current_app, [drill.id for drill in drills if drill.id])
+    arm_notices(drill.id for drill in drills)
     first = drill_out(drills[0])
     return {**first, "drills": [drill_out(d) for d in drills]}, 201
 
@@ -376,7 +411,7 @@ def update_drill(drill_id: int) -> dict[str, Any]:
         raise api_error(error)
 
     session.commit()
-    arm_notices_for(current_app, [drill_id])
+    arm_notices([drill_id])
     return drill_out(drill)
 
 
@@ -392,7 +427,7 @@ def cancel_drill(drill_id: int) -> dict[str, Any]:
     drills = service.cancel_drill(session, drill_id,
                                   later_in_series=body.series)
     session.commit()
-    arm_notices_for(current_app, [drill.id for drill in drills if drill.id])
+    arm_notices(drill.id for drill in drills)
     return {"drills": [drill_out(d) for d in drills]}
 
 

@@ -4,23 +4,30 @@ Every event has a UID that never changes, a DTSTAMP in UTC, a SEQUENCE
 that grows with every change, and local start and end times whose zone is
 defined inside the file (VTIMEZONE), so a phone shows 10:00 as 10:00 on
 both sides of a clock change. Cancelled events stay, with STATUS:CANCELLED.
+
+Two kinds of time are written in UTC instead: the second pass of a time
+the autumn change repeats (a local 02:10 alone would mean the first), and
+times outside LOCAL_YEARS (only rows stored before the planning range was
+enforced), so that no row needs a zone described for centuries.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, datetime, timezone, tzinfo
 from typing import Iterable
 
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
+from buurt import localtime
 from buurt.accounts.models import Member
 from buurt.config import Settings
 from buurt.events.models import CalendarFeed, Drill, Hackathon, Rsvp
 
 FOLLOWING = ("yes", "maybe")
 PRODID = "-//buurt//drills and buurthackathons//NL"
+LOCAL_YEARS = range(2000, 2100)
 
 
 def _uid(kind: str, event: Drill | Hackathon) -> str:
@@ -52,8 +59,8 @@ def _event(kind: str, source: Drill | Hackathon, settings: Settings, *,
     event = Event()
     event.add("uid", _uid(kind, source))
     event.add("dtstamp", source.updated_at)
-    event.add("dtstart", source.starts_at.astimezone(zone))
-    event.add("dtend", source.ends_at.astimezone(zone))
+    event.add("dtstart", _when(source.starts_at, zone))
+    event.add("dtend", _when(source.ends_at, zone))
     event.add("sequence", source.sequence)
     event.add("summary", summary)
     if description:
@@ -65,6 +72,13 @@ def _event(kind: str, source: Drill | Hackathon, settings: Settings, *,
     return event
 
 
+def _when(moment: datetime, zone: tzinfo) -> datetime:
+    """Return an instant in local time, or in UTC where local is unclear."""
+    if moment.year not in LOCAL_YEARS or localtime.is_repeated(moment, zone):
+        return moment.astimezone(timezone.utc)
+    return moment.astimezone(zone)
+
+
 def build_calendar(events: Iterable[Event], name: str) -> bytes:
     """Wrap events in a VCALENDAR with the VTIMEZONE they use."""
     calendar = Calendar()
@@ -73,16 +87,16 @@ def build_calendar(events: Iterable[Event], name: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    starts = []
+    years = []
     for event in events:
         calendar.add_component(event)
-        starts.append(event.decoded("dtstart").date())
+        years += [event.decoded(field).year for field in ("dtstart", "dtend")
+                  if event.decoded(field).year in LOCAL_YEARS]
 
-    if starts:
+    if years:
         # Only the years the events need, to keep phones' downloads small.
-        calendar.add_missing_timezones(
-            first_date=date(min(starts).year - 1, 1, 1),
-            last_date=date(max(starts).year + 2, 1, 1))
+        calendar.add_missing_timezones(first_date=date(min(years) - 1, 1, 1),
+                                       last_date=date(max(years) + 2, 1, 1))
     return calendar.to_ical()
 
 

@@ -28,7 +28,6 @@ CHALLENGES: dict[str, timedelta] = {
     "no_water_day": timedelta(days=1),
     "custom": timedelta(hours=3),
 }
-IDEA_LIMIT = 1000
 
 
 def create_hackathon(
@@ -50,7 +49,7 @@ def create_hackathon(
     hackathon = Hackathon(
         challenge=challenge, title=check_text("title", title, required=True),
         description=check_text("description", description),
-        place=check_text("meeting_point", place), starts_at=start,
+        place=check_text("place", place), starts_at=start,
         ends_at=end, created_by_id=created_by_id)
 
     session.add(hackathon)
@@ -74,23 +73,35 @@ def list_hackathons(session: Session) -> list[Hackathon]:
 
 def update_hackathon(session: Session, settings: Settings,
                      hackathon_id: int, **changes: Any) -> Hackathon:
-    """Change a hackathon's texts or times; its calendar sequence grows."""
+    """Change a hackathon's texts or times; its calendar sequence grows.
+
+    A change that changes nothing leaves it (and its sequence) as it was.
+    Raises EventError, "hackathon_cancelled" for a cancelled one.
+    """
     hackathon = get_hackathon(session, hackathon_id)
-    names = {"title": "title", "description": "description",
-             "place": "meeting_point"}
+    names = ("title", "description", "place")
     unknown = set(changes) - set(names) - {"starts_at", "ends_at"}
     if unknown:
         raise EventError("unknown_field", field=sorted(unknown)[0])
-    texts = {name: check_text(limit, changes[name], name == "title")
-             for name, limit in names.items()
-             if changes.get(name) is not None}
+    if hackathon.cancelled:
+        raise EventError("hackathon_cancelled")
+    texts = {name: check_text(name, changes[name], name == "title")
+             for name in names if changes.get(name) is not None}
     start, end = check_window(changes.get("starts_at") or hackathon.starts_at,
-                         changes.get("ends_at") or hackathon.ends_at,
-                         settings.zone)
+                              changes.get("ends_at") or hackathon.ends_at,
+                              settings.zone,
+                              kept=(hackathon.starts_at, hackathon.ends_at))
+    changed: dict[str, Any] = {name: value for name, value in texts.items()
+                               if getattr(hackathon, name) != value}
+    if start != hackathon.starts_at:
+        changed["starts_at"] = start
+    if end != hackathon.ends_at:
+        changed["ends_at"] = end
+    if not changed:
+        return hackathon
 
-    for name, value in texts.items():
+    for name, value in changed.items():
         setattr(hackathon, name, value)
-    hackathon.starts_at, hackathon.ends_at = start, end
     touch(hackathon)
     session.add(hackathon)
     session.flush()
@@ -113,11 +124,7 @@ def add_idea(session: Session, hackathon_id: int, text: str,
              household_id: int | None = None) -> Idea:
     """Add a resident's idea to a hackathon. Raises EventError."""
     hackathon = get_hackathon(session, hackathon_id)
-    text = text.strip()
-    if not text:
-        raise EventError("idea_required")
-    if len(text) > IDEA_LIMIT:
-        raise EventError("too_long", field="text", limit=IDEA_LIMIT)
+    text = check_text("idea", text, required=True)
     if hackathon.cancelled:
         raise EventError("hackathon_cancelled")
 
@@ -151,7 +158,7 @@ def record_outcome(
     InventoryError when the agreement misses a party.
     """
     get_hackathon(session, hackathon_id)
-    summary = check_text("action", summary)
+    summary = check_text("summary", summary)
 
     agreement = inventory.create_agreement(
         session, kind, household_id=household_id,

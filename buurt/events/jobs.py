@@ -19,7 +19,6 @@ import logging
 import sqlite3
 from datetime import timedelta, timezone
 
-import requests
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -255,6 +254,9 @@ def _push_pending(app: Flask) -> None:
     settings: Settings = app.config["BUURT"]
     if not settings.ntfy_url:
         return
+    # Loaded when there is something to push, not with the pages.
+    import requests
+
     engine = db.get_engine(app)
     now = scheduler.now()
 

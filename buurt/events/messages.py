@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from flask import current_app
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
+from buurt import localtime
 from buurt.events.service import EventError
 
 TIME_FORMAT = "EEE d MMM y HH:mm"
@@ -49,6 +50,29 @@ AGREEMENT_NAMES = {"buddy": _l("Buddy (checks on a household)"),
                    "cook": _l("Cooks for the street"),
                    "power_backup": _l("Power backup"),
                    "other": _l("Other agreement")}
+# What a field is called in a refusal, by its name in the forms and the API.
+FIELD_NAMES = {
+    "scenario": _l("scenario"), "challenge": _l("challenge"),
+    "title": _l("title"), "description": _l("description"),
+    "meeting_point": _l("meeting point"), "place": _l("place"),
+    "starts_at": _l("start"), "ends_at": _l("end"), "until": _l("until"),
+    "rrule": _l("repeat rule"), "resource_ids": _l("items"),
+    "resource_id": _l("item"), "answer": _l("answer"),
+    "household_id": _l("household"), "code": _l("check-in code"),
+    "status": _l("status"), "note": _l("note"),
+    "went_well": _l("what went well"), "went_badly": _l("what went badly"),
+    "review": _l("review"), "lessons": _l("lessons"), "lesson": _l("lesson"),
+    "lesson_id": _l("lesson"), "action": _l("action"),
+    "due_on": _l("due date"), "owner_household_id": _l("owner"),
+    "owner_member_id": _l("owner"), "series": _l("series"),
+    "condition": _l("condition"), "kind": _l("kind of agreement"),
+    "summary": _l("summary"), "helper_household_id": _l("helper"),
+    "idea": _l("idea"), "text": _l("idea"),
+}
+# The choices a field takes, named in words, for a refused choice.
+CHOICE_NAMES = {"scenario": SCENARIO_NAMES, "challenge": CHALLENGE_NAMES,
+                "answer": RSVP_NAMES, "status": STATUS_NAMES,
+                "condition": CONDITION_NAMES, "kind": AGREEMENT_NAMES}
 # The names templates look up, as `names.scenario[...]` and so on.
 NAMES = {"scenario": SCENARIO_NAMES, "challenge": CHALLENGE_NAMES,
          "status": STATUS_NAMES, "rsvp": RSVP_NAMES, "state": DRILL_STATES,
@@ -61,8 +85,15 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     zone = current_app.config["BUURT"].zone
-    return format_datetime(moment.astimezone(zone), TIME_FORMAT,
+    return format_datetime(localtime.to_local(moment, zone), TIME_FORMAT,
                            locale=str(get_locale() or "nl"))
+
+
+def local_date(moment: datetime) -> str:
+    """Format the day of an instant in the street's zone, in words."""
+    zone = current_app.config["BUURT"].zone
+    return format_date(localtime.to_local(moment, zone), "long",
+                       locale=str(get_locale() or "nl"))
 
 
 def input_time(moment: datetime | None) -> str:
@@ -70,7 +101,20 @@ def input_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     zone = current_app.config["BUURT"].zone
-    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    return localtime.to_local(moment, zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def field_name(name: str) -> str:
+    """Return what a field is called, in the user's language."""
+    return str(FIELD_NAMES.get(name, name))
+
+
+def choice_names(name: str, codes: list[str]) -> str | None:
+    """Name a field's choices (by their codes) in words, if it has names."""
+    names = CHOICE_NAMES.get(name)
+    if names is None:
+        return None
+    return " / ".join(str(names.get(code, code)) for code in codes)
 
 
 def event_message(error: EventError) -> str:
@@ -95,8 +139,18 @@ def event_message(error: EventError) -> str:
                  "%(ends)s.", opens=local_time(details["opens"]),
                  ends=local_time(details["ends"]))
     if error.code == "too_long":
-        return _("%(field)s is too long (at most %(limit)s characters).",
-                 field=details["field"], limit=details["limit"])
+        return _("Too long: the %(field)s (at most %(limit)s "
+                 "characters).", field=field_name(details["field"]),
+                 limit=details["limit"])
+    if error.code == "time_out_of_range":
+        return _("Choose a time between %(earliest)s and %(latest)s: "
+                 "not more than a year ago and not more than five years "
+                 "ahead.", earliest=local_date(details["earliest"]),
+                 latest=local_date(details["latest"]))
+    if error.code == "item_broken":
+        return _("%(item)s is broken. It can be reserved or borrowed again "
+                 "once a coordinator marks it as repaired.",
+                 item=details["resource"])
     if error.code == "too_long_window":
         return _("An event lasts at most %(days)s days.",
                  days=details["days"])
@@ -150,6 +204,8 @@ def _simple_message(code: str) -> str:
         "reservation_not_found": _("This reservation does not exist (any "
                                    "more)."),
         "unknown_field": _("One of the fields is not known."),
+        "household_not_found": _("This household does not exist (any "
+                                 "more)."),
         "unknown_moment": _("Unknown moment."),
         "not_your_household": _("Only a coordinator may act for another "
                                 "household."),
@@ -167,4 +223,13 @@ def agreement_message(code: str) -> str:
         return _("Choose the households this agreement is about.")
     if code == "same_household":
         return _("A household cannot be its own helper.")
-    return _("This agreement cannot be recorded (%(code)s).", code=code)
+    messages = {
+        "household_not_found": _("This household does not exist (any "
+                                 "more)."),
+        "resource_not_found": _("This item does not exist (any more)."),
+        "not_a_power_source": _("A power backup must be an item that "
+                                "gives power."),
+        "not_power_dependent": _("A power backup is for a household that "
+                                 "depends on power for medical equipment."),
+    }
+    return messages.get(code, _("This agreement cannot be recorded."))

@@ -18,20 +18,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from urllib3.exceptions import NewConnectionError
 
 from buurt.events.models import Action, Drill
 from buurt.events.notice_models import Notice
 from buurt.inventory import catalogue
 from buurt.inventory.models import Resource
 from buurt.scheduler import local_instant
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -83,12 +84,14 @@ def drill_dues(drill: Drill) -> list[Due]:
 
 
 def is_owed(due: Due, drill: Drill) -> bool:
-    """Tell whether the drill, as it is now, existed when `due` fell due.
+    """Tell whether the drill existed when `due` fell due.
 
-    A drill planned (or moved) 3 days ahead owes no 7-day reminder, and one
-    entered after its start owes no start notice.
+    A drill planned 3 days ahead owes no 7-day reminder, and one entered
+    after its start owes no start notice. Edits do not count: a notice that
+    fell due before a change is still sent, or recorded as missed, and a
+    drill moved later owes the notices of its new times.
     """
-    return due.due_at >= drill.updated_at
+    return due.due_at >= drill.created_at
 
 
 def list_drills_to_notify(session: Session, now: datetime,
@@ -246,6 +249,9 @@ def publish_ntfy(topic_url: str, title: str, message: str,
     Sent as JSON to the server's root, which carries any language's
     letters in the title. Raises requests.RequestException when it fails.
     """
+    # Loaded when a push is sent, not with the pages (5 MB).
+    import requests
+
     parts = urlsplit(topic_url)
     base, _, topic = parts.path.rstrip("/").rpartition("/")
     root = urlunsplit((parts.scheme, parts.netloc, base + "/", "", ""))
@@ -257,6 +263,9 @@ def publish_ntfy(topic_url: str, title: str, message: str,
 
 def never_arrived(error: requests.RequestException) -> bool:
     """Tell whether a failed push surely never reached the server."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
     if isinstance(error, requests.ConnectTimeout):
         return True
     reason = getattr(error.args[0] if error.args else None, "reason", None)

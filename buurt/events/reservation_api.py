@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from buurt import db
-from buurt.accounts.auth import api_blueprint, me, member_required
+from buurt.accounts.auth import (api_blueprint, coordinator_required, me,
+                                 member_required)
 from buurt.events import reservations
 from buurt.events.api import Strict, acting_household, api_error, iso, settings
 from buurt.events.models import Reservation
@@ -58,6 +59,20 @@ class ReservationOut(BaseModel):
     returned_at: str | None
     return_condition: str
     cancelled: bool
+
+
+class RepairedIn(Strict):
+    """The condition a repaired item is in now."""
+
+    condition: Literal["good", "fair", "poor"] = "good"
+
+
+class ItemOut(BaseModel):
+    """A shared item's name and condition."""
+
+    id: int
+    name: str
+    condition: str
 
 
 class ReservationsOut(BaseModel):
@@ -151,6 +166,25 @@ def give_back(resource_id: int) -> dict[str, Any]:
 
     session.commit()
     return reservation_out(row)
+
+
+@bp.post("/resources/<int:resource_id>/repaired")
+@coordinator_required
+@documented("Mark a broken item as repaired", body=RepairedIn,
+            response=ItemOut, tag=TAG)
+def repaired(resource_id: int) -> dict[str, Any]:
+    """Record that a broken item works again, so it can be booked."""
+    body = read_json(RepairedIn)
+    session = db.get_session()
+    try:
+        resource = reservations.mark_repaired(session, resource_id,
+                                              body.condition)
+    except EventError as error:
+        raise api_error(error)
+
+    session.commit()
+    return ItemOut(id=resource_id, name=resource.name,
+                   condition=resource.condition).model_dump()
 
 
 @bp.post("/reservations/<int:reservation_id>/cancel")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from buurt import db
 from buurt.web import show_again
-from buurt.accounts.auth import me, member_required
+from buurt.accounts.auth import coordinator_required, me, member_required
 from buurt.events import reservations
 from buurt.events.messages import event_message
 from buurt.events.service import EventError, resolve_time
@@ -112,6 +112,23 @@ def give_back(resource_id: int) -> Any:
     session.commit()
     flash(_("Thank you for bringing it back."), "success")
     return redirect(url_for("reservations.mine"), 303)
+
+
+@bp.post("/resources/<int:resource_id>/repaired")
+@coordinator_required
+def repaired(resource_id: int) -> Any:
+    """Mark a broken item as repaired, so it can be booked again."""
+    session = db.get_session()
+    try:
+        reservations.mark_repaired(session, resource_id)
+    except EventError:
+        abort(404)
+
+    session.commit()
+    flash(_("Marked as repaired: it can be reserved and borrowed again."),
+          "success")
+    return redirect(url_for("reservations.give_back",
+                            resource_id=resource_id), 303)
 
 
 @bp.get("/reservations")

@@ -4,6 +4,8 @@ A reservation books one unit of a resource for a window; a loan is a
 reservation that was picked up (or an item borrowed on the spot) and ends
 when it comes back. Two bookings clash when their windows overlap and the
 resource has no unit left; the refusal says when the item is free again.
+An item that came back broken is booked by nobody until a coordinator
+marks it as repaired.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from buurt.db import utcnow
 from buurt.events.models import Reservation
-from buurt.events.service import MAX_DURATION, EventError, check_text
+from buurt.events.service import (MAX_DURATION, EventError,
+                                  check_household, check_range, check_text)
 from buurt.inventory.models import CONDITIONS, Pledge, Resource
 
 # A reservation may be picked up a little early.
@@ -30,6 +33,28 @@ def get_resource(session: Session, resource_id: int) -> Resource:
     resource = session.get(Resource, resource_id)
     if resource is None:
         raise EventError("resource_not_found")
+    return resource
+
+
+def _check_usable(resource: Resource) -> None:
+    """Refuse to book an item that came back broken."""
+    if resource.condition == "broken":
+        raise EventError("item_broken", resource=resource.name)
+
+
+def mark_repaired(session: Session, resource_id: int,
+                  condition: str = "good") -> Resource:
+    """Record that a broken item works again, so it can be booked.
+
+    Raises EventError("unknown_condition") for "broken" or an unknown one.
+    """
+    resource = get_resource(session, resource_id)
+    if condition not in CONDITIONS or condition == "broken":
+        raise EventError("unknown_condition")
+
+    resource.condition = condition
+    session.add(resource)
+    session.flush()
     return resource
 
 
@@ -116,8 +141,10 @@ def create_reservation(
     a drill. Raises EventError, "clash" with `free_from` when taken."""
     now = now or utcnow()
     resource = get_resource(session, resource_id)
-    if household_id is None and drill_id is None:
-        raise EventError("no_household")
+    if drill_id is None:
+        household_id = check_household(session, household_id)
+    check_range(starts_at, now)
+    check_range(ends_at, now)
     if ends_at <= starts_at:
         raise EventError("end_before_start")
     if ends_at - starts_at > MAX_DURATION:
@@ -126,6 +153,7 @@ def create_reservation(
         raise EventError("window_past")
     note = check_text("note", note)
     _check_pledge(session, resource_id, for_drill=drill_id is not None)
+    _check_usable(resource)
     _check_free(session, resource, starts_at, ends_at, now)
 
     reservation = Reservation(resource_id=resource_id, kind="reservation",
@@ -153,10 +181,11 @@ def borrow_resource(
     """
     now = now or utcnow()
     resource = get_resource(session, resource_id)
-    if household_id is None:
-        raise EventError("no_household")
+    household_id = check_household(session, household_id)
+    check_range(until, now)
     if open_loan(session, resource_id, household_id) is not None:
         raise EventError("already_borrowed")
+    _check_usable(resource)
 
     own = session.exec(
         select(Reservation).where(Reservation.resource_id == resource_id)

@@ -10,12 +10,14 @@ and are stored in UTC. A drill's status is computed from its times only.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import secrets
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable
 
 from dateutil.rrule import rrulestr
+from sqlalchemy import Row
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -38,7 +40,8 @@ SERIES_HORIZON = timedelta(days=366)
 MAX_OCCURRENCES = 24
 ALLOWED_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 LIMITS = {"title": 120, "description": 2000, "meeting_point": 200,
-          "note": 300, "review": 4000, "lesson": 500, "action": 500}
+          "place": 200, "note": 300, "review": 4000, "lesson": 500,
+          "action": 500, "summary": 500, "idea": 1000}
 
 
 class EventError(ValueError):
@@ -70,20 +73,49 @@ def parse_time(text: str) -> datetime:
 def resolve_time(moment: datetime, zone: tzinfo) -> datetime:
     """Return the UTC instant of a local or aware time.
 
-    Raises EventError("time_nonexistent") for a time the clock skips.
+    Raises EventError("time_nonexistent") for a time the clock skips, and
+    "time_out_of_range" for one too near year 1 or 9999 to convert.
     """
     try:
         return localtime.to_utc(moment, zone)
     except localtime.NonexistentTime as gap:
         raise EventError("time_nonexistent", local=gap.local,
                          gap_start=gap.gap_start, gap_end=gap.gap_end)
+    except localtime.OutOfRange:
+        raise out_of_range(utcnow())
 
 
-def check_window(starts_at: datetime, ends_at: datetime,
-            zone: tzinfo) -> tuple[datetime, datetime]:
-    """Resolve a start and end; raise EventError when they cannot work."""
+def check_range(instant: datetime, now: datetime | None = None) -> datetime:
+    """Return an instant inside the planning range (see buurt.localtime).
+
+    Raises EventError("time_out_of_range") with the first and last
+    instant that may be planned.
+    """
+    now = now or utcnow()
+    try:
+        return localtime.check_planning_range(instant, now)
+    except localtime.OutOfRange:
+        raise out_of_range(now)
+
+
+def out_of_range(now: datetime) -> EventError:
+    """Return the refusal of a time outside the planning range."""
+    earliest, latest = localtime.planning_range(now)
+    return EventError("time_out_of_range", earliest=earliest, latest=latest)
+
+
+def check_window(starts_at: datetime, ends_at: datetime, zone: tzinfo,
+                 kept: tuple[datetime, ...] = ()) -> tuple[datetime, datetime]:
+    """Resolve a start and end; raise EventError when they cannot work.
+
+    Each must lie in the planning range, except a stored time in `kept`
+    that a change leaves as it was.
+    """
     start = resolve_time(starts_at, zone)
     end = resolve_time(ends_at, zone)
+    for instant in (start, end):
+        if instant not in kept:
+            check_range(instant)
     if end <= start:
         raise EventError("end_before_start")
     if end - start > MAX_DURATION:
@@ -101,6 +133,19 @@ def check_text(name: str, value: str, required: bool = False) -> str:
     return value
 
 
+def check_household(session: Session, household_id: int | None) -> int:
+    """Return the id of an existing household; raise EventError.
+
+    "no_household" when there is none (a member not linked yet),
+    "household_not_found" when the id names no household.
+    """
+    if household_id is None:
+        raise EventError("no_household")
+    if session.get(Household, household_id) is None:
+        raise EventError("household_not_found")
+    return household_id
+
+
 # Planning ----------------------------------------------------------------
 
 def new_checkin_code() -> str:
@@ -114,31 +159,52 @@ def expand_rule(rule: str, first_start: datetime,
     """Return the UTC windows an RRULE plans, read in local wall-clock time.
 
     `first_start` and `first_end` are naive local times. The rule keeps the
-    clock time across summer and winter time. Raises EventError when the
-    rule is not understood or one of its times does not exist.
+    clock time across summer and winter time; an UNTIL in UTC is read in
+    local time, and one beyond the coming year ends there. Raises
+    EventError when the rule is not understood or one of its times does
+    not exist.
     """
     rule = rule.strip().upper().removeprefix("RRULE:")
     parts = dict(part.split("=", 1) for part in rule.split(";")
                  if "=" in part)
-    if parts.get("FREQ") not in ALLOWED_FREQUENCIES or "DTSTART" in rule:
+    interval = parts.get("INTERVAL", "1")
+    if (parts.get("FREQ") not in ALLOWED_FREQUENCIES or "DTSTART" in rule
+            or not interval.isdigit() or int(interval) < 1):
         raise EventError("rrule_invalid")
+
+    horizon = first_start + SERIES_HORIZON
     try:
+        if parts.get("UNTIL", "").endswith("Z"):
+            rule = rule.replace("UNTIL=" + parts["UNTIL"], "UNTIL="
+                                + _local_until(parts["UNTIL"], horizon,
+                                               zone))
         recurrence = rrulestr(rule, dtstart=first_start)
-    except (ValueError, TypeError):
+        occurrences = list(itertools.takewhile(
+            lambda occurrence: occurrence <= horizon,
+            recurrence.xafter(first_start - timedelta(seconds=1),
+                              count=MAX_OCCURRENCES, inc=True)))
+    except (ValueError, TypeError, OverflowError):
         raise EventError("rrule_invalid")
 
     length = first_end - first_start
-    horizon = first_start + SERIES_HORIZON
-    windows = []
-    for occurrence in recurrence.xafter(first_start - timedelta(seconds=1),
-                                        count=MAX_OCCURRENCES, inc=True):
-        if occurrence > horizon:
-            break
-        windows.append((resolve_time(occurrence, zone),
-                        resolve_time(occurrence + length, zone)))
+    windows = [(check_range(resolve_time(occurrence, zone)),
+                check_range(resolve_time(occurrence + length, zone)))
+               for occurrence in occurrences]
     if not windows:
         raise EventError("rrule_empty")
     return windows
+
+
+def _local_until(value: str, horizon: datetime, zone: tzinfo) -> str:
+    """Return a UTC UNTIL (20271231T230000Z) as local time, at most `horizon`.
+
+    dateutil takes no UTC UNTIL for a series in local time. Raises
+    ValueError when the value is not a UTC date and time.
+    """
+    until = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=timezone.utc)
+    local = localtime.to_local(until, zone).replace(tzinfo=None)
+    return min(local, horizon).strftime("%Y%m%dT%H%M%S")
 
 
 def create_drill(
@@ -158,11 +224,13 @@ def create_drill(
     """Plan a drill, or with an RRULE a series of drills; return them all.
 
     Naive times are local wall-clock times. Each drill reserves the
-    resources it uses for its own window. Raises EventError.
+    resources it uses for its own window, each item once however often it
+    is named. Raises EventError.
     """
     from buurt.events import reservations
 
     zone = settings.zone
+    resource_ids = list(dict.fromkeys(resource_ids))
     if scenario not in SCENARIOS:
         raise EventError("unknown_scenario")
     title = check_text("title", title, required=True)
@@ -223,7 +291,9 @@ def update_drill(session: Session, settings: Settings, drill_id: int,
     """Change a drill's texts or times; its calendar sequence grows.
 
     Accepts title, description, meeting_point, starts_at and ends_at (local
-    or aware). Its reservations move with it. Raises EventError.
+    or aware). Its reservations move with it. A change that changes
+    nothing leaves the drill (and its sequence) as it was. Raises
+    EventError, "drill_cancelled" for a cancelled drill.
     """
     from buurt.events import reservations
 
@@ -232,16 +302,24 @@ def update_drill(session: Session, settings: Settings, drill_id: int,
                               "starts_at", "ends_at"}
     if unknown:
         raise EventError("unknown_field", field=sorted(unknown)[0])
+    if drill.cancelled:
+        raise EventError("drill_cancelled")
     texts = {name: check_text(name, changes[name], required=name == "title")
              for name in ("title", "description", "meeting_point")
              if changes.get(name) is not None}
     start, end = check_window(changes.get("starts_at") or drill.starts_at,
-                         changes.get("ends_at") or drill.ends_at,
-                         settings.zone)
+                              changes.get("ends_at") or drill.ends_at,
+                              settings.zone,
+                              kept=(drill.starts_at, drill.ends_at))
+    moved = (start, end) != (drill.starts_at, drill.ends_at)
+    new_texts = {name: value for name, value in texts.items()
+                 if getattr(drill, name) != value}
+    if not moved and not new_texts:
+        return drill
 
-    for name, value in texts.items():
+    for name, value in new_texts.items():
         setattr(drill, name, value)
-    if (start, end) != (drill.starts_at, drill.ends_at):
+    if moved:
         drill.starts_at, drill.ends_at = start, end
         reservations.move_drill_reservations(session, drill.id or 0, start,
                                              end)
@@ -338,9 +416,8 @@ def set_rsvp(session: Session, drill_id: int, household_id: int | None,
     now = now or utcnow()
     if answer not in RSVP_ANSWERS:
         raise EventError("unknown_answer")
-    if household_id is None:
-        raise EventError("no_household")
     drill = _open_drill(session, drill_id)
+    household_id = check_household(session, household_id)
     if drill.ends_at <= now:
         raise EventError("drill_over")
 
@@ -376,9 +453,8 @@ def check_in(session: Session, drill_id: int, household_id: int | None,
     readiness at its start is snapshotted if nobody did yet.
     """
     now = now or utcnow()
-    if household_id is None:
-        raise EventError("no_household")
     drill = _open_drill(session, drill_id)
+    household_id = check_household(session, household_id)
     if not checkin_open(drill, now):
         raise EventError("checkin_closed", opens=drill.starts_at
                          - CHECKIN_OPENS, ends=drill.ends_at)
@@ -410,10 +486,9 @@ def report_status(session: Session, drill_id: int, household_id: int | None,
     now = now or utcnow()
     if status not in STATUSES:
         raise EventError("unknown_status")
-    if household_id is None:
-        raise EventError("no_household")
     note = check_text("note", note)
     drill = _open_drill(session, drill_id)
+    household_id = check_household(session, household_id)
     if not checkin_open(drill, now):
         raise EventError("reporting_closed", opens=drill.starts_at
                          - CHECKIN_OPENS, ends=drill.ends_at)
@@ -451,9 +526,9 @@ def latest_report(session: Session, drill_id: int,
 
 @dataclasses.dataclass
 class BoardRow:
-    """One household on a drill's live board."""
+    """One household on a drill's live board (`household`: id, address)."""
 
-    household: Household
+    household: Row[Any]
     rsvp: str | None = None
     checked_in_at: datetime | None = None
     status: str | None = None
@@ -477,6 +552,10 @@ class Board:
     counts: dict[str, int]
 
 
+# Made once: a fresh alias costs every query SQLAlchemy's column matching.
+BUDDY_HOUSEHOLD = aliased(Household, name="buddy")
+
+
 def drill_board(session: Session, drill_id: int) -> Board:
     """Gather the live board of a drill in a fixed number of queries.
 
@@ -484,30 +563,40 @@ def drill_board(session: Session, drill_id: int) -> Board:
     with their buddies from the agreements.
     """
     drill = get_drill(session, drill_id)
-    households = list(session.exec(
-        select(Household).where(col(Household.vacant).is_(False))
-        .order_by(col(Household.address_key))))
+    # Plain rows of the columns the board shows: a model object for each
+    # household, answer and report made most of a big street's board.
+    households = session.execute(
+        select(col(Household.id), col(Household.address))
+        .where(col(Household.vacant).is_(False))
+        .order_by(col(Household.address_key))).all()
     rows = {h.id: BoardRow(household=h) for h in households}
 
-    for rsvp in session.exec(select(Rsvp).where(Rsvp.drill_id == drill_id)):
-        if rsvp.household_id in rows:
-            rows[rsvp.household_id].rsvp = rsvp.answer
-    for checkin in session.exec(
-            select(CheckIn).where(CheckIn.drill_id == drill_id)):
-        if checkin.household_id in rows:
-            rows[checkin.household_id].checked_in_at = checkin.checked_in_at
-    for report in session.exec(
-            select(StatusReport).where(StatusReport.drill_id == drill_id)
+    for household_id, answer in session.execute(
+            select(col(Rsvp.household_id), col(Rsvp.answer))
+            .where(col(Rsvp.drill_id) == drill_id)):
+        if household_id in rows:
+            rows[household_id].rsvp = answer
+    for household_id, checked_in_at in session.execute(
+            select(col(CheckIn.household_id), col(CheckIn.checked_in_at))
+            .where(col(CheckIn.drill_id) == drill_id)):
+        if household_id in rows:
+            rows[household_id].checked_in_at = checked_in_at
+    for household_id, status, note, reported_at in session.execute(
+            select(col(StatusReport.household_id), col(StatusReport.status),
+                   col(StatusReport.note), col(StatusReport.reported_at))
+            .where(col(StatusReport.drill_id) == drill_id)
             .order_by(col(StatusReport.reported_at), col(StatusReport.id))):
-        row = rows.get(report.household_id)
+        row = rows.get(household_id)
         if row is not None:
-            row.status, row.note = report.status, report.note
-            row.reported_at = report.reported_at
-    for need in session.exec(select(Need).order_by(col(Need.kind))):
-        if need.household_id in rows:
-            rows[need.household_id].needs.append(need.kind)
+            row.status, row.note = status, note
+            row.reported_at = reported_at
+    for household_id, kind in session.execute(
+            select(col(Need.household_id), col(Need.kind))
+            .order_by(col(Need.kind))):
+        if household_id in rows:
+            rows[household_id].needs.append(kind)
 
-    helper = aliased(Household)
+    helper = BUDDY_HOUSEHOLD
     buddies = session.exec(
         select(Agreement.household_id, helper.address)
         .join(helper, col(Agreement.helper_household_id) == helper.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
@@ -54,6 +54,15 @@ def write_transaction() -> Iterator[Session]:
     session.rollback()
     with db.writing():
         yield session
+
+
+def arm_notices(drill_ids: Iterable[int | None]) -> None:
+    """Arm the notices of drills just changed, if the scheduler runs here.
+
+    The scheduler knows the app object itself, never Flask's proxy to it.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    arm_notices_for(app, [drill_id for drill_id in drill_ids if drill_id])
 
 
 def form_time(name: str) -> Any:
@@ -153,7 +162,7 @@ def create() -> Any:
         return refuse(error, "events/plan.html", **_plan_context(**values))
 
     session.commit()
-    arm_notices_for(current_app, [drill.id for drill in drills if drill.id])
+    arm_notices(drill.id for drill in drills)
     flash(_("Planned %(count)s drill(s).", count=len(drills)), "success")
     return redirect(url_for("events.show", drill_id=drills[0].id))
 
@@ -210,7 +219,7 @@ def edit(drill_id: int) -> Any:
         return refuse(error, "events/edit.html", drill=load_drill(drill_id))
 
     session.commit()
-    arm_notices_for(current_app, [drill_id])
+    arm_notices([drill_id])
     flash(_("The drill was changed."), "success")
     return redirect(url_for("events.show", drill_id=drill_id))
 
@@ -225,7 +234,7 @@ def cancel(drill_id: int) -> Any:
                                   later_in_series=bool(
                                       request.form.get("series")))
     session.commit()
-    arm_notices_for(current_app, [drill.id for drill in drills if drill.id])
+    arm_notices(drill.id for drill in drills)
     flash(_("Cancelled %(count)s drill(s).", count=len(drills)), "success")
     return redirect(url_for("events.show", drill_id=drill_id))
 

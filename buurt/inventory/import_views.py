@@ -20,6 +20,7 @@ REVIEW_KINDS = {
     "unrecognised_item": _l("Item not recognised"),
     "size_conflict": _l("Rows disagree on the number of residents"),
     "size_missing": _l("Number of residents missing"),
+    "size_unclear": _l("Number of residents unclear; please check"),
     "capacity_missing": _l("Size in litres missing"),
     "consent_withdrawn": _l("Consent was withdrawn; not imported"),
 }

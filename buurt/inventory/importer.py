@@ -327,6 +327,9 @@ def _sniff(text: str) -> str:
 def _records(text: str,
              delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line, cells) for each record that is not blank."""
+    # A cell may be as long as the whole file allows; the length checks
+    # per column then say which cell is too long, in the user's language.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
                         quotechar='"', doublequote=True, strict=True)
     line = 1
@@ -440,9 +443,9 @@ def _read_row(line: int, cells: list[str], columns: dict[str, int],
         _check_length(line, "notes", "; ".join(household.notes))
 
     _read_items(line, text.get("items", ""), neutral.get("items", False),
-                household)
+                household, counter)
     _read_skills(line, text.get("skills", ""), neutral.get("skills", False),
-                 household)
+                 household, counter)
     _read_needs(line, text.get("needs", ""), household)
 
 
@@ -461,7 +464,12 @@ def _read_size(line: int, cell: str, neutralised: bool,
             household.reviews.append(SheetReview("size_missing", "", line))
         return
 
-    residents = 0 if _bare(cell) in VACANT else _count_residents(line, cell)
+    if _bare(cell) in VACANT:
+        residents = 0
+    else:
+        residents, unclear = _count_residents(line, cell)
+        if unclear:
+            household.reviews.append(SheetReview("size_unclear", cell, line))
     if household.residents is None and not household.vacant:
         household.residents, household.vacant = residents, residents == 0
         household.reviews = [r for r in household.reviews
@@ -477,12 +485,21 @@ def _read_size(line: int, cell: str, neutralised: bool,
         household.vacant = household.residents == 0
 
 
-def _count_residents(line: int, cell: str) -> int:
-    """Read "3", "drie" or "2 volw + 1 kind" as a number of residents."""
+def _count_residents(line: int, cell: str) -> tuple[int, bool]:
+    """Read "3", "drie" or "2 volw + 1 kind" as a number of residents.
+
+    Also say whether the cell held words that are not about people
+    ("3 honden"), so the coordinator checks the count.
+    """
     value = cell.removeprefix("'")[:40]
     words = re.sub(r"\([^)]*\)", " ", catalogue.normalise(cell))
     if cell.lstrip().startswith(("-", "\u2212", "'")):
         raise ImportFailure(line, "bad_size", {"value": value})
+    if re.search(r"\d\s*[.,]\s*\d", words):
+        raise ImportFailure(line, "bad_size", {"value": value})
+    unclear = any(word not in PEOPLE_WORDS and word not in
+                  catalogue.NUMBER_WORDS
+                  for word in re.findall(r"[a-z]+", words))
 
     number = rf"\d+|{'|'.join(catalogue.NUMBER_WORDS)}"
     total, counted = 0, False
@@ -502,7 +519,18 @@ def _count_residents(line: int, cell: str) -> int:
     if total > service.MAX_RESIDENTS:
         raise ImportFailure(line, "absurd_size",
                             {"value": total, "limit": service.MAX_RESIDENTS})
-    return total
+    return total, unclear
+
+
+# Words that count people in a household size; anything else ("honden",
+# "half") sends the size to the coordinator's review.
+PEOPLE_WORDS = frozenset((
+    "volw", "volwassen", "volwassene", "volwassenen", "kind", "kinderen",
+    "kids", "baby", "babys", "peuter", "tiener", "tieners", "pers",
+    "persoon", "personen", "mensen", "bewoner", "bewoners", "man", "vrouw",
+    "opa", "oma", "en", "adult", "adults", "child", "children", "person",
+    "persons", "people", "and",
+))
 
 
 def _split(cell: str) -> list[str]:
@@ -520,17 +548,28 @@ def _split(cell: str) -> list[str]:
             if _bare(p) not in NOTHING]
 
 
+def _split_neutralised(cell: str, neutralised: bool,
+                       counter: Counter[str]) -> list[tuple[str, bool]]:
+    """Split a cell into parts, neutralising each part that is a formula.
+
+    A whole-cell formula stays whole; a formula after a comma ("radio,
+    =cmd|…") is caught here, because each part is stored on its own.
+    """
+    if neutralised:
+        return [(cell, True)]
+    return [_cell(part, counter) for part in _split(cell)]
+
+
 def _read_items(line: int, cell: str, neutralised: bool,
-                household: SheetHousehold) -> None:
+                household: SheetHousehold, counter: Counter[str]) -> None:
     """Recognise the shared items; keep the others for review."""
     if _bare(cell) in NOTHING and not neutralised:
         return
-    # A formula is not a list of items: keep it whole, for review.
-    items = [cell] if neutralised else _split(cell)
 
-    for item in items:
+    for item, risky in _split_neutralised(cell, neutralised, counter):
         _check_length(line, "item", item)
-        matches = [] if neutralised else catalogue.match_item(item)
+        # A formula is not an item: keep it for review, never match it.
+        matches = [] if risky else catalogue.match_item(item)
         if not matches:
             _add_review(household, SheetReview("unrecognised_item", item,
                                                line))
@@ -566,13 +605,13 @@ def _add_review(household: SheetHousehold, review: SheetReview) -> None:
 
 
 def _read_skills(line: int, cell: str, neutralised: bool,
-                 household: SheetHousehold) -> None:
+                 household: SheetHousehold, counter: Counter[str]) -> None:
     """Read the skills, each with its kind from the skill catalogue."""
     if _bare(cell) in NOTHING and not neutralised:
         return
-    for skill in ([cell] if neutralised else _split(cell)):
+    for skill, risky in _split_neutralised(cell, neutralised, counter):
         _check_length(line, "skill", skill)
-        kind = "other" if neutralised else catalogue.match_skill(skill)
+        kind = "other" if risky else catalogue.match_skill(skill)
         household.skills.setdefault(
             (kind, catalogue.normalise(skill)), skill)
 

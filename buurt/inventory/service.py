@@ -14,7 +14,9 @@ import re
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import delete, or_
+from sqlalchemy import Row, delete, or_
+# SQLModel's select types at most four columns; this one any number.
+from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -96,8 +98,13 @@ def update_neighbourhood(session: Session, **values: str) -> Neighbourhood:
 # Households ------------------------------------------------------------------
 
 def address_key(address: str) -> str:
-    """Return the key that makes two spellings of one address the same."""
-    return " ".join(address.split()).lower()
+    """Return the key that makes two spellings of one address the same.
+
+    Case, spacing, "Eikstraat10" and "10 A" against "10a" all fold away.
+    """
+    key = " ".join(address.split()).lower()
+    key = re.sub(r"(?<=[^\W\d])(?=\d)", " ", key)
+    return re.sub(r"(\d) ([^\W\d])\b", r"\1\2", key)
 
 
 def house_number(address: str) -> str:
@@ -528,7 +535,10 @@ def list_resources(session: Session) -> list[Resource]:
 class SharedItem:
     """A resource as every resident may see it: no health data, no phone."""
 
-    resource: Resource
+    kind: str
+    name: str
+    quantity: int
+    capacity: float | None
     function: str
     availability: str | None
     keeper: str
@@ -538,7 +548,8 @@ class SharedItem:
 class SharedSkill:
     """A skill as every resident may see it."""
 
-    skill: Skill
+    kind: str
+    description: str
     availability: str | None
     keeper: str
 
@@ -553,16 +564,23 @@ class SharedView:
 
 def list_shared(session: Session) -> SharedView:
     """Return the street's resources by function, and its skills."""
-    resources = session.exec(
-        select(Resource, Household, Pledge)
+    # Plain rows of the shown columns: a street shares hundreds of things,
+    # and building a model object for each cost most of the page's time.
+    resources = session.execute(
+        select_columns(col(Resource.kind), col(Resource.name),
+                       col(Resource.quantity), col(Resource.capacity),
+                       col(Household.id), col(Household.address),
+                       col(Pledge.availability))
         .join(Household, col(Resource.keeper_household_id)
               == col(Household.id), isouter=True)
         .join(Pledge, col(Pledge.resource_id) == col(Resource.id),
               isouter=True)
         .order_by(col(Resource.kind), col(Resource.id))
     ).all()
-    skills = session.exec(
-        select(Skill, Household, Pledge)
+    skills = session.execute(
+        select_columns(col(Skill.kind), col(Skill.description),
+                       col(Household.id), col(Household.address),
+                       col(Pledge.availability))
         .join(Household, col(Skill.household_id) == col(Household.id))
         .join(Pledge, col(Pledge.skill_id) == col(Skill.id), isouter=True)
         .order_by(col(Skill.kind), col(Skill.id))
@@ -571,25 +589,29 @@ def list_shared(session: Session) -> SharedView:
 
     by_function: dict[str, list[SharedItem]] = {
         function: [] for function in catalogue.FUNCTIONS}
-    for resource, household, pledge in resources:
-        function = catalogue.kind_function(resource.kind)
+    for kind, name, quantity, capacity, home, address, available in resources:
+        function = catalogue.kind_function(kind)
         by_function.setdefault(function, []).append(SharedItem(
-            resource, function, pledge.availability if pledge else None,
-            _keeper_label(household, first_names)))
+            kind, name, quantity, capacity, function, available,
+            _keeper_label(home, address, first_names)))
     shared_skills = [
-        SharedSkill(skill, pledge.availability if pledge else None,
-                    _keeper_label(household, first_names))
-        for skill, household, pledge in skills
+        SharedSkill(kind, description, available,
+                    _keeper_label(home, address, first_names))
+        for kind, description, home, address, available in skills
     ]
     return SharedView(by_function, shared_skills)
 
 
 def _first_names(session: Session) -> dict[int, str]:
-    """Return a first name per household, from its first member."""
+    """Return a first name per household that consents to show contacts."""
     names: dict[int, str] = {}
+    consenting = (
+        select(col(Consent.household_id))
+        .where(col(Consent.kind) == "contact")
+        .where(col(Consent.withdrawn_at).is_(None)))
     rows = session.exec(
         select(Member.household_id, Member.display_name)
-        .where(col(Member.household_id).is_not(None))
+        .where(col(Member.household_id).in_(consenting))
         .where(col(Member.active).is_(True))
         .order_by(col(Member.id))
     )
@@ -599,13 +621,13 @@ def _first_names(session: Session) -> dict[int, str]:
     return names
 
 
-def _keeper_label(household: Household | None,
+def _keeper_label(household_id: int | None, address: str | None,
                   first_names: dict[int, str]) -> str:
     """Return "Anna, 12" or "12": enough to find the thing, no more."""
-    if household is None or household.id is None:
+    if household_id is None or address is None:
         return ""
-    number = house_number(household.address)
-    name = first_names.get(household.id)
+    number = house_number(address)
+    name = first_names.get(household_id)
     return f"{name}, {number}" if name else number
 
 
@@ -613,14 +635,18 @@ def _keeper_label(household: Household | None,
 
 @dataclasses.dataclass
 class HouseholdCard:
-    """Everything a coordinator sees about one household."""
+    """Everything a coordinator sees about one household.
+
+    Needs, resources and skills are plain rows of the columns shown
+    (`kind`, `note`; `id`, `kind`, `name`, `quantity`; `description`).
+    """
 
     household: Household
     members: list[str] = dataclasses.field(default_factory=list)
     consents: set[str] = dataclasses.field(default_factory=set)
-    needs: list[Need] = dataclasses.field(default_factory=list)
-    resources: list[Resource] = dataclasses.field(default_factory=list)
-    skills: list[Skill] = dataclasses.field(default_factory=list)
+    needs: list[Row[Any]] = dataclasses.field(default_factory=list)
+    resources: list[Row[Any]] = dataclasses.field(default_factory=list)
+    skills: list[Row[Any]] = dataclasses.field(default_factory=list)
     availability: dict[tuple[str, int], str] = dataclasses.field(
         default_factory=dict)
 
@@ -640,27 +666,42 @@ def list_inventory(session: Session) -> list[HouseholdCard]:
     for household_id, consents in consents_of(session, cards).items():
         cards[household_id].consents = consents
 
-    for member in session.exec(
-            select(Member).where(col(Member.household_id).is_not(None))
+    # Plain rows of the shown columns: model objects for every member,
+    # item and pledge of the street cost most of the page's time.
+    for household_id, display_name in session.execute(
+            select(col(Member.household_id), col(Member.display_name))
+            .where(col(Member.household_id).is_not(None))
             .where(col(Member.active).is_(True)).order_by(col(Member.id))):
-        if member.household_id in cards:
-            cards[member.household_id].members.append(member.display_name)
-    for need in session.exec(select(Need).order_by(col(Need.kind))):
+        if household_id in cards:
+            cards[household_id].members.append(display_name)
+    for need in session.execute(
+            select(col(Need.household_id), col(Need.kind), col(Need.note))
+            .order_by(col(Need.kind))):
         card = cards.get(need.household_id)
         if card is not None and "health" in card.consents:
             card.needs.append(need)
-    for resource in list_resources(session):
+    for resource in session.execute(
+            select_columns(col(Resource.id),
+                           col(Resource.keeper_household_id),
+                           col(Resource.kind), col(Resource.name),
+                           col(Resource.quantity))
+            .order_by(col(Resource.kind), col(Resource.name),
+                      col(Resource.id))):
         if resource.keeper_household_id in cards:
             cards[resource.keeper_household_id].resources.append(resource)
-    for skill in session.exec(select(Skill).order_by(col(Skill.id))):
+    for skill in session.execute(
+            select(col(Skill.household_id), col(Skill.description))
+            .order_by(col(Skill.id))):
         if skill.household_id in cards:
             cards[skill.household_id].skills.append(skill)
-    for pledge in session.exec(select(Pledge)):
-        card = cards.get(pledge.household_id)
+    for household_id, resource_id, skill_id, availability in session.execute(
+            select(col(Pledge.household_id), col(Pledge.resource_id),
+                   col(Pledge.skill_id), col(Pledge.availability))):
+        card = cards.get(household_id)
         if card is not None:
-            thing = (("resource", pledge.resource_id) if pledge.resource_id
-                     else ("skill", pledge.skill_id or 0))
-            card.availability[thing] = pledge.availability
+            thing = (("resource", resource_id) if resource_id
+                     else ("skill", skill_id or 0))
+            card.availability[thing] = availability
     return list(cards.values())
 
 
@@ -768,6 +809,11 @@ def end_agreement(session: Session, agreement_id: int) -> Agreement:
     return agreement
 
 
+# Made once: a fresh alias costs every query SQLAlchemy's column matching.
+HELPED = aliased(Household, name="helped")
+HELPER = aliased(Household, name="helper")
+
+
 @dataclasses.dataclass(frozen=True)
 class AgreementItem:
     """An agreement with the addresses and the thing it names."""
@@ -781,8 +827,7 @@ class AgreementItem:
 def list_agreements(session: Session, household_id: int | None = None,
                     active_only: bool = True) -> list[AgreementItem]:
     """List agreements (for or by one household, or all) in one query."""
-    helped = aliased(Household)
-    helper = aliased(Household)
+    helped, helper = HELPED, HELPER
     query = (
         select(Agreement, helped.address, helper.address, Resource.name)
         .join(helped, col(Agreement.household_id) == helped.id,

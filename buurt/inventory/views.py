@@ -9,17 +9,19 @@ and only while the household's health consent stands.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect,
                    render_template, request, url_for)
 from flask_babel import (format_date, get_locale, gettext as _,
                          lazy_gettext as _l)
+from markupsafe import Markup
 
 from buurt.accounts import service as accounts
 from buurt.accounts.auth import coordinator_required, me, member_required
 from buurt.accounts.views import account_message
-from buurt.db import get_session, utcnow
+from buurt.db import cached, get_session, utcnow
 from buurt.inventory import catalogue, service
 from buurt.inventory.models import (AGREEMENT_KINDS, AVAILABILITIES,
                                     CONSENT_KINDS, NEED_KINDS)
@@ -57,6 +59,29 @@ SOURCE_LABELS = {
     "hackathon": _l("buurthackathon"), "review": _l("drill review"),
 }
 ROLE_LABELS = {"resident": _l("resident"), "coordinator": _l("coordinator")}
+
+
+class TranslatedLabels(Mapping[str, str]):
+    """Labels translated on first use, then kept for the rest of a page.
+
+    A list page names the same few labels hundreds of times, and a lazy
+    string looks its translation up again each time.
+    """
+
+    def __init__(self, labels: Mapping[str, Any]) -> None:
+        self._labels = labels
+        self._translated: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._translated:
+            self._translated[key] = str(self._labels[key])
+        return self._translated[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
 
 
 def error_message(code: str) -> str:
@@ -144,10 +169,12 @@ def inventory_labels() -> dict[str, Any]:
     skill_names = {s.id: s.name(language)
                    for s in catalogue.list_skill_kinds()}
     return {
-        "availability_labels": AVAILABILITY_LABELS,
-        "need_labels": NEED_LABELS, "consent_labels": CONSENT_LABELS,
-        "agreement_labels": AGREEMENT_LABELS, "source_labels": SOURCE_LABELS,
-        "role_labels": ROLE_LABELS,
+        "availability_labels": TranslatedLabels(AVAILABILITY_LABELS),
+        "need_labels": TranslatedLabels(NEED_LABELS),
+        "consent_labels": TranslatedLabels(CONSENT_LABELS),
+        "agreement_labels": TranslatedLabels(AGREEMENT_LABELS),
+        "source_labels": TranslatedLabels(SOURCE_LABELS),
+        "role_labels": TranslatedLabels(ROLE_LABELS),
         "skill_names": skill_names, "kind_name": kind_name,
         "function_name": function_name, "in_litres": in_litres,
     }
@@ -352,8 +379,12 @@ def delete_pledge(pledge_id: int) -> Any:
 @member_required
 def shared() -> Any:
     """Show what the street shares, by essential function."""
-    return render_template("inventory/shared.html",
-                           shared=service.list_shared(get_session()))
+    # The list is the same for every member, so it is drawn once per
+    # language and kept until the data changes.
+    items = cached(("shared", str(get_locale())), lambda session: Markup(
+        render_template("inventory/_shared_items.html",
+                        shared=service.list_shared(session))))
+    return render_template("inventory/shared.html", items=items)
 
 
 @bp.get("/household/export")

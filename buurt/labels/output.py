@@ -19,7 +19,6 @@ from buurt.config import Settings
 from buurt.events.models import Drill
 from buurt.inventory import service as inventory
 from buurt.labels import service, sheets
-from buurt.labels.plan import render_plan
 from buurt.labels.service import LabelError
 
 PLAN_FOLDER = "plans"
@@ -66,6 +65,9 @@ def drill_poster(session: Session, settings: Settings, drill: Drill) -> bytes:
 def plan(session: Session, settings: Settings, coordinator: bool,
          now: datetime | None = None) -> bytes:
     """Return the plan PDF: the street's copy, or the coordinators'."""
+    # The PDF library is loaded when a plan is made, not with the pages.
+    from buurt.labels.plan import render_plan
+
     return render_plan(service.gather_plan(session, settings, coordinator,
                                            now))
 

@@ -1,23 +1,27 @@
 """Label sheets, single SVG labels, invite cards and drill posters.
 
 Renderers only: they lay out what `service.py` gathered, in the locale the
-caller forced (`flask_babel.force_locale`), inside an app context.
+caller forced (`flask_babel.force_locale`), inside an app context. The PDF
+and QR libraries are imported by the renderers that draw, not here: every
+page uses this module's text helpers, and those libraries would otherwise
+hold about 25 MB of the serving process from its start.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from flask_babel import get_locale, gettext as _
-from fpdf.enums import XPos, YPos
 
 from buurt.events import messages as event_words
 from buurt.events.models import Drill
 from buurt.inventory import catalogue
-from buurt.labels.pdf import FONT, Document, fit_size, to_bytes, wrap
-from buurt.labels.qr import draw_qr, qr_svg_element
 from buurt.labels.service import InviteCard, ItemLabel
+
+if TYPE_CHECKING:
+    from buurt.labels.pdf import Document
 
 PAD = 2.5
 PT = 0.3528  # millimetres per typographic point
@@ -96,6 +100,8 @@ def short_address(url: str) -> str:
 
 def render_item_sheet(labels: list[ItemLabel], layout: str) -> bytes:
     """Return an A4 PDF of item labels on the chosen label stock."""
+    from buurt.labels.pdf import Document, to_bytes
+
     stock = LAYOUTS[layout]
     pdf = Document(_("Labels"), locale_code(), margins=False)
     for index, label in enumerate(labels):
@@ -110,6 +116,9 @@ def render_item_sheet(labels: list[ItemLabel], layout: str) -> bytes:
 def draw_item_label(pdf: Document, label: ItemLabel, x: float, y: float,
                     width: float, height: float) -> None:
     """Draw one label: the code on the left, name and keeper on the right."""
+    from buurt.labels.pdf import FONT, fit_size, wrap
+    from buurt.labels.qr import draw_qr
+
     size = height - 2 * PAD
     draw_qr(pdf, label.url, x + PAD, y + PAD, size)
     pdf.set_draw_color(200, 200, 200)
@@ -146,6 +155,9 @@ def _label_lines(label: ItemLabel) -> list[tuple[str, str, float, int]]:
 
 def render_item_svg(label: ItemLabel, layout: str = DEFAULT_LAYOUT) -> bytes:
     """Return one item label as an SVG drawing the size of a label."""
+    from buurt.labels.pdf import FONT, Document, fit_size, wrap
+    from buurt.labels.qr import qr_svg_element
+
     stock = LAYOUTS[layout]
     width, height = stock.width, stock.height
     root = ElementTree.Element("svg", {
@@ -198,6 +210,8 @@ CARD_ROWS = 4
 
 def render_invite_cards(cards: list[InviteCard], street: str) -> bytes:
     """Return A4 pages of invite cards, eight to a page, to cut apart."""
+    from buurt.labels.pdf import Document, to_bytes
+
     pdf = Document(_("Invite cards"), locale_code(), margins=False)
     width = 210 / CARD_COLUMNS
     height = 297 / CARD_ROWS
@@ -228,6 +242,9 @@ def _cut_lines(pdf: Document, width: float, height: float) -> None:
 def _draw_card(pdf: Document, card: InviteCard, street: str, x: float,
                y: float, width: float, height: float) -> None:
     """Draw one household's invite: words on the left, the code right."""
+    from buurt.labels.pdf import FONT, wrap
+    from buurt.labels.qr import draw_qr
+
     margin = 7.0
     size = 40.0
     draw_qr(pdf, card.url, x + width - margin - size + 2,
@@ -241,7 +258,7 @@ def _draw_card(pdf: Document, card: InviteCard, street: str, x: float,
         for part in wrap(pdf, text, room, most):
             pdf.set_x(x + margin)
             pdf.cell(room, points * PT * 1.3, part,
-                     new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                     new_x="LMARGIN", new_y="NEXT")
 
     line(_("Join %(street)s", street=street), "B", 11)
     line(card.address, "", 9, 1)
@@ -260,6 +277,9 @@ def _draw_card(pdf: Document, card: InviteCard, street: str, x: float,
 
 def render_drill_poster(drill: Drill, url: str, street: str) -> bytes:
     """Return an A4 poster with a drill's check-in code, to hang up."""
+    from buurt.labels.pdf import Document, to_bytes
+    from buurt.labels.qr import draw_qr
+
     pdf = Document(_("Check in: %(title)s", title=drill.title),
                    locale_code(), footer=street)
     pdf.add_page()
@@ -286,6 +306,8 @@ def render_drill_poster(drill: Drill, url: str, street: str) -> bytes:
 def _centred(pdf: Document, text: str, points: float,
              style: str = "") -> None:
     """Print a centred paragraph across the page."""
+    from buurt.labels.pdf import FONT
+
     pdf.set_font(FONT, style, points)
     pdf.multi_cell(pdf.epw, points * PT * 1.45, text, align="C",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                   new_x="LMARGIN", new_y="NEXT")

@@ -103,7 +103,11 @@ class ChecklistItem(BaseModel):
 
 
 class SyncAttemptOut(BaseModel):
-    """The node's last try to get a newer summary (coordinators only)."""
+    """The node's last try to get a newer summary (coordinators only).
+
+    `message` is the reason in the member's language; `detail` is the
+    operator's technical detail, in English, as the log has it.
+    """
 
     attempted_at: str
     attempted_at_text: str

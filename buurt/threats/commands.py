@@ -101,8 +101,8 @@ def publish_command(summary_path: Path | None, key_path: Path | None,
         raise click.UsageError("give SUMMARY.json and --key KEY.pem, or "
                                "--new-key KEY.pem to create a key")
 
-    payload = summary_path.read_bytes()
     try:
+        payload = summary_path.read_bytes()
         summary = service.parse_payload(payload)
         private_key = envelope.load_private_key(key_path)
     except Rejection as rejection:
@@ -116,7 +116,11 @@ def publish_command(summary_path: Path | None, key_path: Path | None,
     if out_path is None:
         click.echo(signed.decode("utf-8"), nl=False)
     else:
-        out_path.write_bytes(signed)
+        try:
+            out_path.write_bytes(signed)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out_path}: "
+                                       f"{error.strerror or error}")
         click.echo(f"Signed summary {summary.sequence} with key "
                    f"{envelope.key_id(private_key.public_key())} into "
                    f"{out_path}", err=True)
@@ -129,6 +133,9 @@ def _create_key(path: Path) -> None:
     except FileExistsError:
         raise click.ClickException(f"{path} exists; refusing to overwrite "
                                    "a key")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {path}: "
+                                   f"{error.strerror or error}")
     public_key = private_key.public_key()
     click.echo(f"Private key written to {path} (keep it secret).", err=True)
     click.echo(f"Key id: {envelope.key_id(public_key)}", err=True)

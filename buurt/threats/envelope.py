@@ -3,7 +3,8 @@
 An envelope is JSON: `{"payload": base64 of the exact JSON bytes,
 "signature": base64 Ed25519 signature over those bytes, "key_id": short id
 of the signing key}`. Private keys are PEM files; a public key in the
-settings is base64 of its raw 32 bytes.
+settings is base64 of its raw 32 bytes. The cryptography library (7 MB) is
+imported by the functions that sign or verify, not with the pages.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey, Ed25519PublicKey)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey, Ed25519PublicKey)
 
 MAX_KEY_ID = 64
 
@@ -48,6 +49,8 @@ class Opened:
 
 def key_id(public_key: Ed25519PublicKey) -> str:
     """Return the short id of a public key: 16 hex digits of its SHA-256."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = public_key.public_bytes(serialization.Encoding.Raw,
                                   serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
@@ -55,6 +58,8 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 def public_key_text(public_key: Ed25519PublicKey) -> str:
     """Return a public key as base64 of its raw 32 bytes."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = public_key.public_bytes(serialization.Encoding.Raw,
                                   serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode("ascii")
@@ -65,6 +70,9 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 
     Raises ValueError saying what is wrong with the text.
     """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PublicKey)
+
     try:
         raw = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -79,6 +87,10 @@ def new_private_key(path: Path) -> Ed25519PrivateKey:
 
     Raises FileExistsError rather than overwrite a key.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey)
+
     private_key = Ed25519PrivateKey.generate()
     pem = private_key.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
@@ -94,6 +106,10 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
     Raises ValueError when the file holds no unencrypted Ed25519 key.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey)
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), None)
     except (TypeError, ValueError) as error:
@@ -121,9 +137,12 @@ def open_envelope(raw: bytes, public_key: Ed25519PublicKey) -> Opened:
     Raises Rejection with reason not_json, bad_envelope, missing_signature,
     unknown_key or bad_signature.
     """
+    from cryptography.exceptions import InvalidSignature
+
     try:
         envelope = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
+        # RecursionError: brackets nested deeper than Python's stack.
         raise Rejection("not_json", f"the body is not JSON ({error}); "
                         f"it starts with {raw[:40]!r}")
     if not isinstance(envelope, dict) or "payload" not in envelope:

@@ -19,6 +19,7 @@ from flask_babel import (format_decimal, format_percent, format_timedelta,
 from sqlmodel import Session
 
 from buurt.config import Settings
+from buurt.db import cached
 from buurt.readiness.service import compute_readiness
 from buurt.threats import service, street
 from buurt.threats.models import SyncAttempt
@@ -134,7 +135,11 @@ def describe(session: Session, settings: Settings, now: datetime,
     current = service.get_current(session)
     summary = current.summary
     hubs = service.top_hubs(summary)
-    advice = street.advise(hubs, compute_readiness(session, settings))
+    # The street's readiness is the same for every member, and costly on a
+    # big street: kept until the data changes.
+    readiness = cached(("readiness",),
+                       lambda fresh: compute_readiness(fresh, settings))
+    advice = street.advise(hubs, readiness)
     attempt = service.get_last_attempt(session) if coordinator else None
 
     return {

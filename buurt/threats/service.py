@@ -8,16 +8,15 @@ with a reason code, and the last good summary stays current.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PublicKey)
 from pydantic import ValidationError
+from pydantic_core import from_json
 from sqlmodel import Session, col, select
 
 from buurt.config import Settings
@@ -26,6 +25,10 @@ from buurt.threats import envelope
 from buurt.threats.envelope import Opened, Rejection
 from buurt.threats.models import SyncAttempt, ThreatSummary
 from buurt.threats.summary import SCHEMA_VERSION, Summary, Threat
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PublicKey)
 
 logger = logging.getLogger(__name__)
 
@@ -95,15 +98,17 @@ def parse_payload(payload: bytes) -> Summary:
     invalid_summary.
     """
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+        # pydantic's parser rather than json's: it stops at a fixed depth
+        # whatever the stack, and refuses NaN, which JSON does not have.
+        data = from_json(payload.decode("utf-8"), allow_inf_nan=False)
+    except ValueError as error:
         raise Rejection("not_json", f"the signed payload is not JSON "
                         f"({error})")
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version != SCHEMA_VERSION:
         raise Rejection("wrong_schema_version",
-                        f"schema_version is {version!r}; this node reads "
-                        f"version {SCHEMA_VERSION}")
+                        f"schema_version is {str(version)[:40]!r}; this "
+                        f"node reads version {SCHEMA_VERSION}")
 
     try:
         return Summary.model_validate(data)
@@ -115,8 +120,8 @@ def parse_payload(payload: bytes) -> Summary:
 
 @functools.lru_cache(maxsize=8)
 def _parse_stored(payload: str) -> Summary:
-    """Parse a stored payload once; it was checked when it was accepted."""
-    return Summary.model_validate_json(payload)
+    """Parse a stored payload once, the way it was read when accepted."""
+    return parse_payload(payload.encode("utf-8"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -231,7 +236,7 @@ def accept_envelope(
 
     row = ThreatSummary(
         sequence=summary.sequence, schema_version=summary.schema_version,
-        key_id=opened.key_id, source=source, origin=origin[:500],
+        key_id=opened.key_id, source=source, origin=_one_line(origin),
         etag=etag, issued_at=summary.issued_at,
         expires_at=summary.expires_at, received_at=now,
         payload=opened.payload.decode("utf-8"), signature=opened.signature)
@@ -239,7 +244,7 @@ def accept_envelope(
     session.flush()
 
     attempt = SyncAttempt(attempted_at=now, source=source,
-                          origin=origin[:500], outcome="accepted",
+                          origin=_one_line(origin), outcome="accepted",
                           sequence=summary.sequence, summary_id=row.id)
     session.add(attempt)
     session.flush()
@@ -253,13 +258,13 @@ def record_rejection(session: Session, source: str, origin: str,
                      now: datetime | None = None) -> SyncAttempt:
     """Record a refused sync attempt; the current summary stays."""
     attempt = SyncAttempt(attempted_at=now or utcnow(), source=source,
-                          origin=origin[:500], outcome="rejected",
+                          origin=_one_line(origin), outcome="rejected",
                           reason=rejection.reason,
-                          detail=rejection.detail[:500])
+                          detail=_one_line(rejection.detail))
     session.add(attempt)
     session.flush()
     logger.warning("threat summary from %s rejected (%s): %s", source,
-                   rejection.reason, rejection.detail)
+                   rejection.reason, attempt.detail)
     return attempt
 
 
@@ -268,12 +273,22 @@ def record_not_modified(session: Session, source: str, origin: str,
     """Record that the publisher or file has nothing newer than ours."""
     current = get_current(session).summary.sequence
     attempt = SyncAttempt(attempted_at=now or utcnow(), source=source,
-                          origin=origin[:500], outcome="not_modified",
+                          origin=_one_line(origin), outcome="not_modified",
                           sequence=current)
     session.add(attempt)
     session.flush()
     logger.info("threat summary not modified (still %d)", current)
     return attempt
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    """Make text fit to store and print: one line, valid UTF-8, capped.
+
+    A file name from a stick may hold bytes that are not UTF-8, which
+    Python carries as lone surrogates that no database accepts.
+    """
+    line = " ".join(text.split())
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")[:limit]
 
 
 def hub_values(summary: Summary) -> dict[str, float]:

@@ -10,12 +10,19 @@ nodes; a change that older nodes must not misread gets a new
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import (AwareDatetime, BaseModel, ConfigDict, Field,
-                      model_validator)
+                      field_validator, model_validator)
 
 SCHEMA_VERSION = 1
+# The largest number an INTEGER column holds on PostgreSQL as on SQLite.
+MAX_SEQUENCE = 2**31 - 1
+# Times outside these years are mistakes, and the far ones cannot even be
+# shown in the neighbourhood's zone.
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 VITAL_FUNCTIONS = ("power", "drinking_water", "telecom", "payments",
                    "healthcare", "food", "transport")
 ADVISORY_LEVELS = (1, 2, 3)
@@ -77,7 +84,7 @@ class Summary(_Part):
     """A whole threat summary, as signed by its publisher."""
 
     schema_version: Literal[1]
-    sequence: int = Field(ge=0)
+    sequence: int = Field(ge=0, le=MAX_SEQUENCE)
     issued_at: AwareDatetime
     expires_at: AwareDatetime
     publisher: str = Field(default="", max_length=200)
@@ -85,6 +92,18 @@ class Summary(_Part):
     threats: tuple[Threat, ...] = Field(min_length=1, max_length=1000)
     edges: tuple[Edge, ...] = Field(default=(), max_length=10_000)
     advisory: Advisory
+
+    @field_validator("issued_at", "expires_at")
+    @classmethod
+    def check_year(cls, value: datetime) -> datetime:
+        """Refuse a time outside the years 2000 to 2199."""
+        try:
+            utc: datetime | None = value.astimezone(timezone.utc)
+        except OverflowError:
+            utc = None
+        if utc is None or not EARLIEST <= utc < LATEST:
+            raise ValueError("must lie between the years 2000 and 2199")
+        return value
 
     @model_validator(mode="after")
     def check_references(self) -> Summary:

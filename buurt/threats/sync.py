@@ -17,7 +17,6 @@ from buurt.config import Settings
 from buurt.db import session_scope
 from buurt.threats import service
 from buurt.threats.envelope import Rejection
-from buurt.threats.fetch import fetch_envelope
 from buurt.threats.models import SyncAttempt
 
 
@@ -28,6 +27,9 @@ def sync_from_url(engine: Engine, settings: Settings,
     Raises service.NotConfigured when the URL or the public key is not
     set; every other problem is a recorded, rejected attempt.
     """
+    # The HTTP client is loaded when a sync runs, not with the pages.
+    from buurt.threats.fetch import fetch_envelope
+
     url = settings.summary_url
     if not url:
         raise service.NotConfigured(
