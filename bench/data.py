@@ -18,7 +18,6 @@ from typing import Any
 
 from flask import Flask
 from sqlmodel import Session
-from werkzeug.security import generate_password_hash
 
 from buurt import create_app, db
 from buurt.accounts import service as accounts
@@ -94,7 +93,7 @@ def populate(session: Session, settings: Settings, households: int,
     inventory.ensure_neighbourhood(session, settings, name="Benchbuurt")
     # Hashing thousands of PINs would take minutes, so the generated
     # members share one hash; the two who log in get their own.
-    shared_hash = generate_password_hash(PIN)
+    shared_hash = accounts.hash_pin(PIN)
     kinds = [kind for kind, weight in RESOURCE_MIX for _ in range(weight)]
 
     homes = [_add_household(session, rng, number)

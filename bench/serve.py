@@ -18,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from bench.load import USER_AGENT
 from bench.queries import csrf_token
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,6 +151,7 @@ def login(port: int, username: str, pin: str) -> str:
     """Log in through the real form; return the Cookie header to send."""
     base = f"http://127.0.0.1:{port}"
     with requests.Session() as browser:
+        browser.headers["User-Agent"] = USER_AGENT
         token = csrf_token(browser.get(f"{base}/login", timeout=30).text)
         answer = browser.post(f"{base}/login", timeout=30,
                               allow_redirects=False,

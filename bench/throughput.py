@@ -93,7 +93,8 @@ def _targets(bench: Bench, node: serve.Server, cookies: dict[str, str]
         if not page.load or path in found:
             continue
         status, headers, body = node.get(path, {
-            "Accept-Encoding": "gzip", "Cookie": cookies[page.role]})
+            "Accept-Encoding": "gzip", "Cookie": cookies[page.role],
+            "User-Agent": load.USER_AGENT})
         if status != 200:
             raise serve.ServerError(f"{path} answered {status} as "
                                     f"{page.role}")

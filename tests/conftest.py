@@ -51,7 +51,7 @@ def require_executable(name: str, path: str | None = None) -> str:
     """Return the path of an executable, or skip/fail naming it."""
     found = path if path and os.access(path, os.X_OK) else shutil.which(name)
     require_tool(name, found is not None,
-                 f"install it (see .ci/run) to run this test")
+                 "install it (see .ci/run) to run this test")
     return str(found)
 
 

@@ -229,6 +229,21 @@ def test_shared_list_is_kept_per_language(app: Flask,
     assert "<h2>Information</h2>" in shared_page(resident, "en")
 
 
+def test_inventory_shows_a_new_household_on_the_next_request(
+        app: Flask, coordinator_client: FlaskClient) -> None:
+    def inventory() -> str:
+        page = coordinator_client.get("/inventory")
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    assert "Lindenlaan 9" not in inventory()
+    assert "Lindenlaan 9" not in inventory()
+    write(app, lambda session: service.create_household(
+        session, "Lindenlaan 9", 4))
+
+    assert "Lindenlaan 9" in inventory()
+
+
 def test_threat_advice_follows_a_new_pledge_on_the_next_request(
         app: Flask, resident: FlaskClient) -> None:
     def coverage() -> dict[str, float]:

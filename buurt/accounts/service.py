@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -18,6 +19,10 @@ MIN_PIN_LENGTH = 6
 MAX_PIN_LENGTH = 128
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 INVITE_LENGTH = 8
+# scrypt with N=2**14 holds 16 MB while it runs, half of werkzeug's default:
+# a Pi Zero 2 W has 512 MB in all and may check two logins at once. The
+# login form is rate-limited, which is what protects a short PIN.
+PIN_HASH_METHOD = "scrypt:16384:8:1"
 
 
 class AccountError(ValueError):
@@ -115,7 +120,7 @@ def create_member(
     username = check_new_credentials(session, username, pin)
     member = Member(username=username, display_name=display_name.strip()[:80]
                     or username, role=role, household_id=household_id,
-                    pin_hash=generate_password_hash(pin), locale=locale)
+                    pin_hash=hash_pin(pin), locale=locale)
     session.add(member)
     session.flush()
     return member
@@ -150,14 +155,22 @@ def authenticate(session: Session, username: str, pin: str) -> Member | None:
     ).first()
     if member is None or not member.active:
         # Hash anyway, so that a wrong name takes as long as a wrong PIN.
-        check_password_hash(_DUMMY_HASH, pin)
+        check_password_hash(_dummy_hash(), pin)
         return None
     if not check_password_hash(member.pin_hash, pin):
         return None
     return member
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-pin")
+def hash_pin(pin: str) -> str:
+    """Return the stored form of a PIN or password."""
+    return generate_password_hash(pin, method=PIN_HASH_METHOD)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to check against when the name is unknown."""
+    return hash_pin(secrets.token_urlsafe(16))
 
 
 def get_member(session: Session, member_id: int) -> Member | None:
@@ -228,7 +241,7 @@ def get_or_create_script_member(session: Session, role: str) -> Member:
     if member is None:
         member = Member(username=username, display_name=f"Script ({role})",
                         role=role,
-                        pin_hash=generate_password_hash(
+                        pin_hash=hash_pin(
                             secrets.token_urlsafe(32)))
         session.add(member)
         session.flush()

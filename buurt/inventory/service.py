@@ -585,7 +585,7 @@ def list_shared(session: Session) -> SharedView:
         .join(Pledge, col(Pledge.skill_id) == col(Skill.id), isouter=True)
         .order_by(col(Skill.kind), col(Skill.id))
     ).all()
-    first_names = _first_names(session)
+    names = first_names(session)
 
     by_function: dict[str, list[SharedItem]] = {
         function: [] for function in catalogue.FUNCTIONS}
@@ -593,41 +593,56 @@ def list_shared(session: Session) -> SharedView:
         function = catalogue.kind_function(kind)
         by_function.setdefault(function, []).append(SharedItem(
             kind, name, quantity, capacity, function, available,
-            _keeper_label(home, address, first_names)))
+            _keeper_label(home, address, names)))
     shared_skills = [
         SharedSkill(kind, description, available,
-                    _keeper_label(home, address, first_names))
+                    _keeper_label(home, address, names))
         for kind, description, home, address, available in skills
     ]
     return SharedView(by_function, shared_skills)
 
 
-def _first_names(session: Session) -> dict[int, str]:
-    """Return a first name per household that consents to show contacts."""
-    names: dict[int, str] = {}
+def first_names(session: Session,
+                household_ids: list[int] | None = None) -> dict[int, str]:
+    """Return a first name per household that consents to show contacts.
+
+    The name is the first word of its first member's display name, or else
+    the contact name from the spreadsheet ("Fam. Yilmaz"). Without
+    `household_ids`, every household.
+    """
     consenting = (
         select(col(Consent.household_id))
         .where(col(Consent.kind) == "contact")
         .where(col(Consent.withdrawn_at).is_(None)))
-    rows = session.exec(
+    members = (
         select(Member.household_id, Member.display_name)
         .where(col(Member.household_id).in_(consenting))
         .where(col(Member.active).is_(True))
-        .order_by(col(Member.id))
-    )
-    for household_id, display_name in rows:
+        .order_by(col(Member.id)))
+    contacts = (
+        select(Household.id, Household.contact_name)
+        .where(col(Household.id).in_(consenting)))
+    if household_ids is not None:
+        members = members.where(col(Member.household_id).in_(household_ids))
+        contacts = contacts.where(col(Household.id).in_(household_ids))
+
+    names: dict[int, str] = {}
+    for household_id, display_name in session.exec(members):
         if household_id is not None and display_name.split():
             names.setdefault(household_id, display_name.split()[0])
+    for household_id, contact_name in session.exec(contacts):
+        if household_id is not None and contact_name.strip(" -"):
+            names.setdefault(household_id, contact_name.strip())
     return names
 
 
 def _keeper_label(household_id: int | None, address: str | None,
-                  first_names: dict[int, str]) -> str:
+                  names: dict[int, str]) -> str:
     """Return "Anna, 12" or "12": enough to find the thing, no more."""
     if household_id is None or address is None:
         return ""
     number = house_number(address)
-    name = first_names.get(household_id)
+    name = names.get(household_id)
     return f"{name}, {number}" if name else number
 
 

@@ -425,7 +425,11 @@ def delete_data() -> Any:
 @coordinator_required
 def coordinator() -> Any:
     """Show every household with its people, needs and what it shares."""
-    cards = service.list_inventory(get_session())
+    # The same for every coordinator: drawn once per language and kept
+    # until the data changes.
+    key = ("inventory", str(get_locale()), request.script_root)
+    cards = cached(key, lambda session: Markup(render_template(
+        "inventory/_cards.html", cards=service.list_inventory(session))))
     return render_template("inventory/coordinator.html", cards=cards)
 
 

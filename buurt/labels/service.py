@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlmodel import Session, col, select
 
 from buurt.accounts import service as accounts
-from buurt.accounts.models import Invite, Member
+from buurt.accounts.models import Invite
 from buurt.config import Settings
 from buurt.db import utcnow
 from buurt.events import service as events
@@ -178,7 +178,8 @@ def get_item_page(session: Session, token: str) -> ItemPage | None:
     if keeper is not None and keeper.id is not None:
         place = place_of(keeper.address, in_one_street(session))
         if inventory.has_consent(session, keeper.id, "contact"):
-            name = _first_names(session, [keeper.id]).get(keeper.id, "")
+            names = inventory.first_names(session, [keeper.id])
+            name = names.get(keeper.id, "")
             phone = keeper.phone
     return ItemPage(resource=resource,
                     function=catalogue.kind_function(resource.kind),
@@ -217,32 +218,6 @@ def report_problem(session: Session, resource_id: int, note: str,
     session.add(resource)
     session.flush()
     return resource
-
-
-def _first_names(session: Session,
-                 household_ids: list[int]) -> dict[int, str]:
-    """Return a first name per household: its first member's, or contact's."""
-    names: dict[int, str] = {}
-    if not household_ids:
-        return names
-
-    rows = session.exec(
-        select(Member.household_id, Member.display_name)
-        .where(col(Member.household_id).in_(household_ids))
-        .where(col(Member.active).is_(True))
-        .order_by(col(Member.id))
-    )
-    for household_id, display_name in rows:
-        if household_id is not None and display_name.split():
-            names.setdefault(household_id, display_name.split()[0])
-    contacts = session.exec(
-        select(Household.id, Household.contact_name)
-        .where(col(Household.id).in_(household_ids))
-    )
-    for household_id, contact_name in contacts:
-        if household_id is not None and contact_name.strip(" -"):
-            names.setdefault(household_id, contact_name.strip())
-    return names
 
 
 # Invite cards and drill posters ----------------------------------------------
@@ -405,7 +380,7 @@ def gather_plan(session: Session, settings: Settings, coordinator: bool,
                   if h.id is not None}
     people = _People(
         households, inventory.consents_of(session, households),
-        _first_names(session, list(households)), coordinator,
+        inventory.first_names(session, list(households)), coordinator,
         one_street=all_in_one_street(h.address for h in households.values()))
     needs = list(session.exec(select(Need).order_by(col(Need.kind))))
     agreements = inventory.list_agreements(session)
