@@ -867,21 +867,16 @@ def list_agreements(session: Session, household_id: int | None = None,
 def export_household(session: Session, household_id: int) -> dict[str, Any]:
     """Return everything the node holds about one household, as plain data."""
     household = get_household(session, household_id)
-    members = session.exec(
-        select(Member).where(Member.household_id == household_id)
-        .order_by(col(Member.id))).all()
-    consents = session.exec(
-        select(Consent).where(Consent.household_id == household_id)
-        .order_by(col(Consent.id))).all()
-    resources = session.exec(
-        select(Resource).where(Resource.keeper_household_id == household_id)
-        .order_by(col(Resource.id))).all()
-    skills = session.exec(
-        select(Skill).where(Skill.household_id == household_id)
-        .order_by(col(Skill.id))).all()
-    reviews = session.exec(
-        select(ReviewItem).where(ReviewItem.household_id == household_id)
-        .order_by(col(ReviewItem.id))).all()
+
+    def owned(model: Any, column: Any) -> list[Any]:
+        return list(session.exec(select(model).where(column == household_id)
+                                 .order_by(col(model.id))))
+
+    members = owned(Member, Member.household_id)
+    consents = owned(Consent, Consent.household_id)
+    resources = owned(Resource, Resource.keeper_household_id)
+    skills = owned(Skill, Skill.household_id)
+    reviews = owned(ReviewItem, ReviewItem.household_id)
 
     return {
         "household": _plain(household, exclude={"address_key"}),

@@ -23,25 +23,31 @@ def upgrade() -> None:
     op.create_table('household',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('address_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('address_key',
+        sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('residents', sa.Integer(), nullable=False),
     sa.Column('vacant', sa.Boolean(), nullable=False),
-    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('contact_name',
+        sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('household', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_household_address_key'), ['address_key'], unique=True)
+        batch_op.create_index(batch_op.f('ix_household_address_key'),
+            ['address_key'], unique=True)
 
     op.create_table('neighbourhood',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('meeting_point', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('support_point', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('news_source', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('meeting_point',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('support_point',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('news_source',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('consent',
@@ -55,12 +61,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('consent', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_consent_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_consent_household_id'),
+            ['household_id'], unique=False)
 
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
-    sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('display_name',
+        sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=True),
     sa.Column('pin_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
@@ -72,8 +80,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('member', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_member_household_id'), ['household_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_member_username'), ['username'], unique=True)
+        batch_op.create_index(batch_op.f('ix_member_household_id'),
+            ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_username'),
+            ['username'], unique=True)
 
     op.create_table('need',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -85,7 +95,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('household_id', 'kind')
     )
     with op.batch_alter_table('need', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_need_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_need_household_id'),
+            ['household_id'], unique=False)
 
     op.create_table('resource',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -98,13 +109,16 @@ def upgrade() -> None:
     sa.Column('keeper_household_id', sa.Integer(), nullable=True),
     sa.Column('last_checked', sa.Date(), nullable=True),
     sa.Column('notes', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
-    sa.Column('source_text', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('source_text',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['keeper_household_id'], ['household.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['keeper_household_id'],
+        ['household.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('resource', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_resource_keeper_household_id'), ['keeper_household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_resource_keeper_household_id'),
+            ['keeper_household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resource_kind'), ['kind'], unique=False)
 
     op.create_table('reviewitem',
@@ -123,12 +137,14 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('description',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('skill', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_skill_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_skill_household_id'),
+            ['household_id'], unique=False)
 
     op.create_table('agreement',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,23 +152,27 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Integer(), nullable=True),
     sa.Column('helper_household_id', sa.Integer(), nullable=True),
     sa.Column('resource_id', sa.Integer(), nullable=True),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('description',
+        sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('source_ref', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['helper_household_id'], ['household.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['helper_household_id'],
+        ['household.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('agreement', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_agreement_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_household_id'),
+            ['household_id'], unique=False)
 
     op.create_table('apitoken',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('token_hash',
+        sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('revoked_at', buurt.db.UTCDateTime(), nullable=True),
@@ -160,15 +180,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('apitoken', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_apitoken_member_id'), ['member_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_apitoken_token_hash'), ['token_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_apitoken_member_id'),
+            ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_apitoken_token_hash'),
+            ['token_hash'], unique=True)
 
     op.create_table('idempotentresponse',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('request_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('request_hash',
+        sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('status', sa.Integer(), nullable=False),
     sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
@@ -200,7 +223,8 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('resource_id', sa.Integer(), nullable=True),
     sa.Column('skill_id', sa.Integer(), nullable=True),
-    sa.Column('availability', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('availability',
+        sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], ondelete='CASCADE'),
@@ -209,7 +233,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('pledge', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_pledge_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pledge_household_id'),
+            ['household_id'], unique=False)
 
     # ### end Alembic commands ###
 

@@ -29,21 +29,25 @@ def upgrade() -> None:
     sa.UniqueConstraint('member_id')
     )
     with op.batch_alter_table('calendarfeed', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_calendarfeed_token'), ['token'], unique=True)
+        batch_op.create_index(batch_op.f('ix_calendarfeed_token'),
+            ['token'], unique=True)
 
     op.create_table('drill',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('scenario', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-    sa.Column('meeting_point', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('description',
+        sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('meeting_point',
+        sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('starts_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('ends_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('rrule', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('series_id', sa.Integer(), nullable=True),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('cancelled', sa.Boolean(), nullable=False),
-    sa.Column('checkin_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('checkin_code',
+        sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', buurt.db.UTCDateTime(), nullable=False),
@@ -52,15 +56,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('drill', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_drill_checkin_code'), ['checkin_code'], unique=True)
-        batch_op.create_index(batch_op.f('ix_drill_series_id'), ['series_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_drill_starts_at'), ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_drill_checkin_code'),
+            ['checkin_code'], unique=True)
+        batch_op.create_index(batch_op.f('ix_drill_series_id'),
+            ['series_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_drill_starts_at'),
+            ['starts_at'], unique=False)
 
     op.create_table('hackathon',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('challenge', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('description',
+        sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('starts_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('ends_at', buurt.db.UTCDateTime(), nullable=False),
@@ -73,7 +81,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('hackathon', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_hackathon_starts_at'), ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hackathon_starts_at'),
+            ['starts_at'], unique=False)
 
     op.create_table('checkin',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -88,7 +97,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('drill_id', 'household_id')
     )
     with op.batch_alter_table('checkin', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_checkin_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_checkin_drill_id'),
+            ['drill_id'], unique=False)
 
     op.create_table('idea',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,7 +113,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('idea', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_idea_hackathon_id'), ['hackathon_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_idea_hackathon_id'),
+            ['hackathon_id'], unique=False)
 
     op.create_table('lesson',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,7 +124,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('lesson', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_lesson_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lesson_drill_id'),
+            ['drill_id'], unique=False)
 
     op.create_table('outcome',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,7 +138,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outcome', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outcome_hackathon_id'), ['hackathon_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outcome_hackathon_id'),
+            ['hackathon_id'], unique=False)
 
     op.create_table('readinesssnapshot',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -139,7 +152,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('drill_id', 'moment')
     )
     with op.batch_alter_table('readinesssnapshot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_readinesssnapshot_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_readinesssnapshot_drill_id'),
+            ['drill_id'], unique=False)
 
     op.create_table('reservation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -152,7 +166,8 @@ def upgrade() -> None:
     sa.Column('ends_at', buurt.db.UTCDateTime(), nullable=False),
     sa.Column('borrowed_at', buurt.db.UTCDateTime(), nullable=True),
     sa.Column('returned_at', buurt.db.UTCDateTime(), nullable=True),
-    sa.Column('return_condition', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('return_condition',
+        sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('cancelled_at', buurt.db.UTCDateTime(), nullable=True),
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
@@ -163,14 +178,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('reservation', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reservation_drill_id'), ['drill_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reservation_resource_id'), ['resource_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reservation_drill_id'),
+            ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reservation_resource_id'),
+            ['resource_id'], unique=False)
 
     op.create_table('review',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('drill_id', sa.Integer(), nullable=False),
-    sa.Column('went_well', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
-    sa.Column('went_badly', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+    sa.Column('went_well',
+        sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
+    sa.Column('went_badly',
+        sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
     sa.Column('reviewed_by_id', sa.Integer(), nullable=True),
     sa.Column('reviewed_at', buurt.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['drill_id'], ['drill.id'], ondelete='CASCADE'),
@@ -192,7 +211,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('drill_id', 'household_id')
     )
     with op.batch_alter_table('rsvp', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_rsvp_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rsvp_drill_id'),
+            ['drill_id'], unique=False)
 
     op.create_table('statusreport',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -210,13 +230,15 @@ def upgrade() -> None:
     sa.UniqueConstraint('drill_id', 'household_id', 'form_key')
     )
     with op.batch_alter_table('statusreport', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_statusreport_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_statusreport_drill_id'),
+            ['drill_id'], unique=False)
 
     op.create_table('action',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('drill_id', sa.Integer(), nullable=False),
     sa.Column('lesson_id', sa.Integer(), nullable=True),
-    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('description',
+        sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('owner_household_id', sa.Integer(), nullable=True),
     sa.Column('owner_member_id', sa.Integer(), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=False),
@@ -224,12 +246,14 @@ def upgrade() -> None:
     sa.Column('created_at', buurt.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['drill_id'], ['drill.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['owner_household_id'], ['household.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_household_id'],
+        ['household.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['owner_member_id'], ['member.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('action', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_action_drill_id'), ['drill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_action_drill_id'),
+            ['drill_id'], unique=False)
 
 
 
